@@ -1,0 +1,87 @@
+package dev.daxfs.tools;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code daxfs} command. Every subcommand reports failures as one sentence on stderr and a
+ * non-zero exit status; a stack trace reaches the terminal only with {@code DAXFS_DEBUG=1}.
+ */
+@Command(
+    name = "daxfs",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  /** Exit status for a usage error, as picocli and most Unix tools use. */
+  static final int EXIT_USAGE = 2;
+
+  /** Exit status for an operation that failed at run time. */
+  static final int EXIT_FAILURE = 1;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line and returns its exit status; used by tests to run in process. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cmd = commandLine();
+    cmd.setOut(out);
+    cmd.setErr(err);
+    return cmd.execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setExecutionExceptionHandler(new Failures());
+    return cmd;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Turns any exception that escapes a subcommand into one sentence on stderr. */
+  static final class Failures implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+      PrintWriter err = cmd.getErr();
+      err.println("daxfs " + cmd.getCommandName() + ": " + Messages.sentence(e));
+      if ("1".equals(System.getenv("DAXFS_DEBUG"))) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  }
+
+  /** Reads the version that the build filtered into version.properties. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      Properties p = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new String[] {
+        "daxfs " + p.getProperty("version", "unknown"),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"
+      };
+    }
+  }
+}
