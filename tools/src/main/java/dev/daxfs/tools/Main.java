@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 import picocli.CommandLine;
+import dev.daxfs.tools.bench.BenchCommand;
 import picocli.CommandLine.Command;
 
 /**
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   /** Exit status for a usage error, as picocli and most Unix tools use. */
