@@ -1,0 +1,799 @@
+package dev.daxfs.fs;
+
+import dev.daxfs.dax.Errno;
+import dev.daxfs.dax.ErrnoException;
+import dev.daxfs.pmem.MediaErrorException;
+import dev.daxfs.pmem.PmemRegion;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The data path of regular files: read, write, truncate, fallocate, lseek and fsync.
+ *
+ * <p>Writes copy on write: every page a write() touches gets a fresh block holding the old
+ * bytes around the new ones, all persisted before one log commit maps them, so a write() is
+ * atomic however many pages it spans. Three kinds of page are written in place instead:
+ * unwritten (fallocated) blocks, which read as zero until the commit flips them to written, so
+ * the write stays atomic; pages a CPU mapping holds or a device may be writing, which must not
+ * move (DESIGN.md, "Data"); and pages whose copy finds no free block, so a write into a
+ * written range never fails with ENOSPC.
+ *
+ * <p>Bytes of the last page beyond the end of file are undefined on media (a truncate does not
+ * clear them, a mapping may store there); whatever grows the file zeroes the part it exposes.
+ */
+final class FileIo {
+
+  /** fallocate(2) mode bits. */
+  static final int FALLOC_FL_KEEP_SIZE = 0x01;
+
+  static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+  static final int FALLOC_FL_NO_HIDE_STALE = 0x04;
+  static final int FALLOC_FL_COLLAPSE_RANGE = 0x08;
+  static final int FALLOC_FL_ZERO_RANGE = 0x10;
+  static final int FALLOC_FL_INSERT_RANGE = 0x20;
+  static final int FALLOC_SUPPORTED = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE
+      | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE;
+
+  /** lseek(2) whence values. */
+  static final int SEEK_SET = 0;
+
+  static final int SEEK_CUR = 1;
+  static final int SEEK_END = 2;
+  static final int SEEK_DATA = 3;
+  static final int SEEK_HOLE = 4;
+
+  private static final int PAGE = Layout.BLOCK;
+  private static final int SHIFT = Layout.BLOCK_SHIFT;
+  private static final long DAY_NS = 24L * 3600 * 1_000_000_000L;
+  private static final byte[] ZEROS = new byte[PAGE];
+
+  /** The filesystem. */
+  private final Volume vol;
+
+  /** Its region. */
+  private final PmemRegion region;
+
+  FileIo(Volume vol) {
+    this.vol = vol;
+    this.region = vol.region;
+  }
+
+  static long pageOf(long off) {
+    return off >>> SHIFT;
+  }
+
+  static long pageStart(long page) {
+    return page << SHIFT;
+  }
+
+  static long pagesFor(long size) {
+    return (size + PAGE - 1) >>> SHIFT;
+  }
+
+  // ---- read ------------------------------------------------------------------------------
+
+  /**
+   * Reads up to {@code dst.remaining()} bytes at {@code off}; returns how many (0 at EOF).
+   * A media error or a checksum mismatch ends the read before the bad page; if that page is the
+   * first, the read fails with EIO.
+   */
+  int read(Inode in, FileHandle h, long off, ByteBuffer dst) {
+    if (off < 0) {
+      throw new ErrnoException(Errno.EINVAL, "negative read offset " + off);
+    }
+    int done = 0;
+    boolean touchAtime;
+    in.lock.readLock().lock();
+    try {
+      long size = in.size;
+      if (off >= size || !dst.hasRemaining()) {
+        touchAtime = wantsAtime(in, h);
+        return 0;
+      }
+      int want = (int) Math.min(dst.remaining(), size - off);
+      long pos = off;
+      long end = off + want;
+      while (pos < end) {
+        long page = pageOf(pos);
+        int a = (int) (pos - pageStart(page));
+        int n = (int) Math.min(PAGE - a, end - pos);
+        long e = in.blocks.get(page);
+        try {
+          if (e == 0 || BlockMap.isUnwritten(e)) {
+            dst.put(ZEROS, 0, n);
+          } else {
+            long blockOff = Layout.offset(BlockMap.block(e));
+            if (in.blocks.checksums() && !BlockMap.isStale(e)
+                && region.crc32c(blockOff, PAGE) != in.blocks.crc(page)) {
+              vol.stats.checksumErrors.increment();
+              throw new ErrnoException(Errno.EIO, "data checksum mismatch in page " + page
+                  + " of inode " + in.ino + " (block " + BlockMap.block(e) + ")");
+            }
+            ByteBuffer slice = dst.duplicate();
+            slice.limit(slice.position() + n);
+            region.load(blockOff + a, slice);
+            dst.position(dst.position() + n);
+          }
+        } catch (MediaErrorException me) {
+          vol.stats.mediaErrors.increment();
+          if (done == 0) {
+            throw new ErrnoException(Errno.EIO, "media error in page " + page + " of inode "
+                + in.ino, me);
+          }
+          return done;
+        } catch (ErrnoException ee) {
+          if (done == 0) {
+            throw ee;
+          }
+          return done;
+        }
+        pos += n;
+        done += n;
+      }
+      touchAtime = wantsAtime(in, h);
+    } finally {
+      in.lock.readLock().unlock();
+    }
+    if (touchAtime) {
+      updateAtime(in, h);
+    }
+    return done;
+  }
+
+  private boolean wantsAtime(Inode in, FileHandle h) {
+    if (h != null && (h.flags & FileHandle.O_NOATIME) != 0) {
+      return false;
+    }
+    return switch (vol.options.atime) {
+      case NOATIME -> false;
+      case STRICTATIME -> true;
+      case RELATIME -> in.atime <= in.mtime || in.atime <= in.ctime
+          || vol.now() - in.atime >= DAY_NS;
+    };
+  }
+
+  private void updateAtime(Inode in, FileHandle h) {
+    in.lock.writeLock().lock();
+    try {
+      if (in.evicted || !wantsAtime(in, h)) {
+        return;
+      }
+      Txn txn = new Txn(vol, false);
+      try {
+        txn.append(in, Entries.setattr(LogEntry.ATTR_ATIME, 0, 0, 0, vol.now(), 0, 0, 0));
+        txn.commit();
+      } catch (ErrnoException e) {
+        // No space for an atime record: the read itself succeeded, and atime is advisory.
+        txn.abort();
+      }
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  // ---- write -----------------------------------------------------------------------------
+
+  /** Writes {@code src} at {@code off} (at EOF for O_APPEND); returns bytes written. */
+  int write(Cred cred, FileHandle h, long off, ByteBuffer src) {
+    Inode in = h.inode;
+    int len = src.remaining();
+    in.lock.writeLock().lock();
+    try {
+      checkUsable(in);
+      if (h.append()) {
+        off = in.size;
+      }
+      if (off < 0) {
+        throw new ErrnoException(Errno.EINVAL, "negative write offset " + off);
+      }
+      if (len == 0) {
+        return 0;
+      }
+      if (off + len > Inode.MAX_SIZE || off + len < 0) {
+        throw new ErrnoException(Errno.EFBIG, "write beyond the largest file size");
+      }
+      long now = vol.now();
+      long oldSize = in.size;
+      long newSize = Math.max(oldSize, off + len);
+      Txn txn = new Txn(vol, false);
+      try {
+        if (off > oldSize && pageOf(oldSize) < pageOf(off)) {
+          exposeTail(txn, in, oldSize, now, newSize);
+        }
+        writePages(txn, in, off, len, src, oldSize, newSize, now);
+        killPrivileges(txn, in, cred, now);
+        txn.commit();
+      } catch (RuntimeException e) {
+        txn.abort();
+        throw e;
+      }
+      return len;
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  private static void checkUsable(Inode in) {
+    if (in.evicted) {
+      throw new ErrnoException(Errno.ESTALE, "inode " + in.ino + " was freed");
+    }
+    if (in.damage != null) {
+      throw new ErrnoException(Errno.EIO, "inode " + in.ino + " is damaged: " + in.damage);
+    }
+  }
+
+  /** Adds the suid/sgid drop that a write or truncate by an unprivileged caller causes. */
+  private void killPrivileges(Txn txn, Inode in, Cred cred, long now) {
+    int mode = Permissions.afterWrite(cred, in.mode);
+    if (mode != in.mode) {
+      txn.append(in, Entries.setattr(LogEntry.ATTR_MODE | LogEntry.ATTR_CTIME, mode, 0, 0, 0, 0,
+          now, 0));
+    }
+  }
+
+  /** How one page of a write is handled. */
+  private enum Kind {
+    /** No block yet: a fresh one, zeros around the data. */
+    HOLE,
+    /** A written block that may move: a fresh one, old bytes around the data. */
+    COPY,
+    /** An unwritten (fallocated) block: filled in place, flipped to written by the commit. */
+    UNWRITTEN,
+    /** A written block that must stay: stored in place. */
+    IN_PLACE
+  }
+
+  /**
+   * Writes {@code len} bytes at {@code off} into pages of {@code in}, from {@code src} or zeros
+   * when {@code src} is null, and appends the EXTENT entries that map the result to {@code
+   * txn}. Zeros into holes and unwritten blocks write nothing: those read as zero already.
+   *
+   * @param oldSize the size before this operation (bytes at or beyond it are undefined)
+   * @param newSize the size the entries record
+   */
+  private void writePages(Txn txn, Inode in, long off, long len, ByteBuffer src, long oldSize,
+      long newSize, long now) {
+    long first = pageOf(off);
+    long last = pageOf(off + len - 1);
+    int n = (int) (last - first + 1);
+    Kind[] kind = new Kind[n];
+    long[] old = new long[n];
+    long[] block = new long[n];
+    int fresh = 0;
+    for (int i = 0; i < n; i++) {
+      long e = in.blocks.get(first + i);
+      old[i] = e;
+      if (e == 0) {
+        kind[i] = Kind.HOLE;
+      } else if (BlockMap.isUnwritten(e)) {
+        kind[i] = Kind.UNWRITTEN;
+      } else if (vol.layouts.mayMove(in, first + i, e)) {
+        kind[i] = Kind.COPY;
+      } else {
+        kind[i] = Kind.IN_PLACE;
+        vol.stats.inPlaceWrites.increment();
+      }
+      if (src == null && (kind[i] == Kind.HOLE || kind[i] == Kind.UNWRITTEN)) {
+        kind[i] = null; // already reads as zero
+      }
+      if (kind[i] == Kind.HOLE || kind[i] == Kind.COPY) {
+        fresh++;
+      }
+    }
+    List<long[]> extents = new ArrayList<>();
+    if (fresh > 0) {
+      long hint = hintFor(in, first);
+      try {
+        vol.allocator.allocate(fresh, hint, txn.mayUseReserve, extents);
+      } catch (ErrnoException e) {
+        if (e.errno() != Errno.ENOSPC) {
+          throw e;
+        }
+        int holes = 0;
+        for (int i = 0; i < n; i++) {
+          if (kind[i] == Kind.COPY) {
+            kind[i] = Kind.IN_PLACE;
+            vol.stats.inPlaceForSpace.increment();
+          } else if (kind[i] == Kind.HOLE) {
+            holes++;
+          }
+        }
+        extents.clear();
+        if (holes > 0) {
+          vol.allocator.allocate(holes, hint, txn.mayUseReserve, extents);
+        }
+      }
+    }
+    try {
+      int ext = 0;
+      long next = extents.isEmpty() ? 0 : extents.get(0)[0];
+      long extLeft = extents.isEmpty() ? 0 : extents.get(0)[1];
+      for (int i = 0; i < n; i++) {
+        if (kind[i] == Kind.HOLE || kind[i] == Kind.COPY) {
+          if (extLeft == 0) {
+            ext++;
+            next = extents.get(ext)[0];
+            extLeft = extents.get(ext)[1];
+          }
+          block[i] = next++;
+          extLeft--;
+        } else {
+          block[i] = BlockMap.block(old[i]);
+        }
+      }
+      long pos = off;
+      long end = off + len;
+      for (int i = 0; i < n; i++) {
+        long page = first + i;
+        long ps = pageStart(page);
+        int a = (int) (Math.max(pos, ps) - ps);
+        int b = (int) (Math.min(end, ps + PAGE) - ps);
+        if (kind[i] != null) {
+          fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
+              (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+        }
+      }
+    } catch (RuntimeException e) {
+      for (long[] x : extents) {
+        vol.allocator.free(x[0], x[1]);
+      }
+      throw e;
+    }
+    // Entries: one EXTENT per run of pages whose blocks are consecutive and alike.
+    int flags = LogEntry.EXT_TIMES | LogEntry.EXT_SIZE;
+    int i = 0;
+    boolean any = false;
+    while (i < n) {
+      if (kind[i] == null) {
+        i++;
+        continue;
+      }
+      int j = i + 1;
+      int max = in.blocks.checksums() ? Entries.MAX_EXTENT_PAGES_WITH_CRCS : Integer.MAX_VALUE;
+      while (j < n && kind[j] != null && block[j] == block[j - 1] + 1 && j - i < max) {
+        j++;
+      }
+      int[] crcs = null;
+      if (in.blocks.checksums()) {
+        crcs = new int[j - i];
+        for (int k = i; k < j; k++) {
+          crcs[k - i] = region.crc32c(Layout.offset(block[k]), PAGE);
+        }
+      }
+      txn.append(in, Entries.extent(first + i, block[i], j - i, flags, newSize, now, now, crcs));
+      any = true;
+      i = j;
+    }
+    if (!any && (newSize != in.size || src != null)) {
+      txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
+          | (newSize > in.size ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, 0, now, now, newSize));
+    }
+  }
+
+  /**
+   * Stores one page of a write: bytes {@code [a, b)} from {@code src} (or zeros), and around
+   * them zeros or the old bytes, as its kind requires. Flushes what it stored.
+   *
+   * @param valid bytes of the old page below the old EOF; the rest is undefined
+   */
+  private void fillPage(Kind kind, long oldEntry, long block, int a, int b, ByteBuffer src,
+      int srcOff, int valid) {
+    long dst = Layout.offset(block);
+    switch (kind) {
+      case HOLE, UNWRITTEN -> {
+        if (a > 0) {
+          region.fill(dst, a, (byte) 0);
+        }
+        store(dst + a, src, srcOff, b - a);
+        if (b < PAGE) {
+          region.fill(dst + b, PAGE - b, (byte) 0);
+        }
+        region.flush(dst, PAGE);
+      }
+      case COPY -> {
+        long from = Layout.offset(BlockMap.block(oldEntry));
+        int keepHead = Math.min(a, valid);
+        if (keepHead > 0) {
+          region.copy(from, dst, keepHead);
+        }
+        if (keepHead < a) {
+          region.fill(dst + keepHead, a - keepHead, (byte) 0);
+        }
+        store(dst + a, src, srcOff, b - a);
+        int keepTail = Math.max(b, valid);
+        if (keepTail > b) {
+          region.copy(from + b, dst + b, keepTail - b);
+        }
+        if (keepTail < PAGE) {
+          region.fill(dst + keepTail, PAGE - keepTail, (byte) 0);
+        }
+        region.flush(dst, PAGE);
+      }
+      case IN_PLACE -> {
+        if (a > valid) {
+          region.fill(dst + valid, a - valid, (byte) 0);
+        }
+        store(dst + a, src, srcOff, b - a);
+        int lo = Math.min(a, valid);
+        region.flush(dst + lo, b - lo);
+      }
+    }
+  }
+
+  private void store(long dst, ByteBuffer src, int srcOff, int len) {
+    if (src == null) {
+      region.fill(dst, len, (byte) 0);
+      return;
+    }
+    ByteBuffer s = src.duplicate();
+    s.position(src.position() + srcOff);
+    s.limit(s.position() + len);
+    region.store(dst, s);
+  }
+
+  private static long hintFor(Inode in, long page) {
+    if (page > 0) {
+      long e = in.blocks.get(page - 1);
+      if (e != 0) {
+        return BlockMap.block(e) + 1;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Zeroes the part of the old last page that growing the file from {@code oldSize} exposes,
+   * when that page holds a written block (its bytes beyond EOF are undefined).
+   */
+  private void exposeTail(Txn txn, Inode in, long oldSize, long now, long newSize) {
+    int inPage = (int) (oldSize & (PAGE - 1));
+    if (inPage == 0) {
+      return;
+    }
+    long page = pageOf(oldSize);
+    long e = in.blocks.get(page);
+    if (e == 0 || BlockMap.isUnwritten(e)) {
+      return;
+    }
+    long end = Math.min(pageStart(page) + PAGE, newSize);
+    writePages(txn, in, oldSize, end - oldSize, null, oldSize, newSize, now);
+  }
+
+  // ---- truncate --------------------------------------------------------------------------
+
+  /**
+   * Changes the size of {@code in} (write-locked) to {@code newSize}, appending to {@code txn};
+   * shrinking breaks the layout of [new size rounded down to a page, EOF) first.
+   */
+  void truncate(Txn txn, Inode in, long newSize, Cred cred, long now) {
+    if (!in.isRegular()) {
+      throw new ErrnoException(in.isDir() ? Errno.EISDIR : Errno.EINVAL,
+          "only regular files can be truncated");
+    }
+    if (newSize < 0) {
+      throw new ErrnoException(Errno.EINVAL, "negative size " + newSize);
+    }
+    if (newSize > Inode.MAX_SIZE) {
+      throw new ErrnoException(Errno.EFBIG, "size " + newSize + " exceeds the largest file");
+    }
+    long oldSize = in.size;
+    if (newSize < oldSize) {
+      vol.layouts.breakLayout(in, pageOf(newSize), Inode.MAX_PAGES);
+      long firstFree = pagesFor(newSize);
+      txn.append(in, Entries.range(LogEntry.RANGE_TRUNCATE, firstFree,
+          Inode.MAX_PAGES - firstFree, newSize, now, now));
+    } else if (newSize > oldSize) {
+      exposeTail(txn, in, oldSize, now, newSize);
+      txn.append(in, Entries.setattr(LogEntry.ATTR_SIZE | LogEntry.ATTR_MTIME
+          | LogEntry.ATTR_CTIME, 0, 0, 0, 0, now, now, newSize));
+    } else {
+      txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME, 0, 0, 0, 0, now,
+          now, 0));
+    }
+    killPrivileges(txn, in, cred, now);
+  }
+
+  // ---- fallocate -------------------------------------------------------------------------
+
+  /** fallocate(2) with Linux's argument rules and errors. */
+  void fallocate(Cred cred, FileHandle h, int mode, long off, long len) {
+    if (off < 0 || len <= 0) {
+      throw new ErrnoException(Errno.EINVAL, "fallocate needs offset >= 0 and length > 0");
+    }
+    if ((mode & ~(FALLOC_SUPPORTED | FALLOC_FL_NO_HIDE_STALE)) != 0
+        || (mode & FALLOC_FL_NO_HIDE_STALE) != 0) {
+      throw new ErrnoException(Errno.EOPNOTSUPP, "fallocate mode 0x"
+          + Integer.toHexString(mode) + " is not supported");
+    }
+    if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+        == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+      throw new ErrnoException(Errno.EOPNOTSUPP, "punch hole and zero range exclude each other");
+    }
+    if ((mode & FALLOC_FL_PUNCH_HOLE) != 0 && (mode & FALLOC_FL_KEEP_SIZE) == 0) {
+      throw new ErrnoException(Errno.EOPNOTSUPP, "punch hole needs keep size");
+    }
+    if ((mode & FALLOC_FL_COLLAPSE_RANGE) != 0 && mode != FALLOC_FL_COLLAPSE_RANGE) {
+      throw new ErrnoException(Errno.EINVAL, "collapse range takes no other flag");
+    }
+    if ((mode & FALLOC_FL_INSERT_RANGE) != 0 && mode != FALLOC_FL_INSERT_RANGE) {
+      throw new ErrnoException(Errno.EINVAL, "insert range takes no other flag");
+    }
+    if (!h.writable()) {
+      throw new ErrnoException(Errno.EBADF, "file is not open for writing");
+    }
+    Inode in = h.inode;
+    if (in.isDir()) {
+      throw new ErrnoException(Errno.EISDIR, "fallocate on a directory");
+    }
+    if ((in.type & Mode.S_IFMT) == Mode.S_IFIFO) {
+      throw new ErrnoException(Errno.ESPIPE, "fallocate on a pipe");
+    }
+    if (!in.isRegular()) {
+      throw new ErrnoException(Errno.ENODEV, "fallocate on a file that is not regular");
+    }
+    if (off + len > Inode.MAX_SIZE || off + len < 0) {
+      throw new ErrnoException(Errno.EFBIG, "range ends beyond the largest file size");
+    }
+    in.lock.writeLock().lock();
+    try {
+      checkUsable(in);
+      long now = vol.now();
+      boolean keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+      boolean deleting = (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0;
+      Txn txn = new Txn(vol, deleting);
+      try {
+        if ((mode & FALLOC_FL_PUNCH_HOLE) != 0) {
+          punch(txn, in, off, len, false, keep, now);
+        } else if ((mode & FALLOC_FL_ZERO_RANGE) != 0) {
+          punch(txn, in, off, len, true, keep, now);
+        } else if (mode == FALLOC_FL_COLLAPSE_RANGE) {
+          collapse(txn, in, off, len, now);
+        } else if (mode == FALLOC_FL_INSERT_RANGE) {
+          insert(txn, in, off, len, now);
+        } else {
+          preallocate(txn, in, off, len, keep, now);
+        }
+        killPrivileges(txn, in, cred, now);
+        txn.commit();
+      } catch (RuntimeException e) {
+        txn.abort();
+        throw e;
+      }
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  /** Mode 0 and KEEP_SIZE: unwritten blocks for the holes of the range. */
+  private void preallocate(Txn txn, Inode in, long off, long len, boolean keep, long now) {
+    long first = pageOf(off);
+    long end = pagesFor(off + len);
+    long oldSize = in.size;
+    long newSize = keep ? oldSize : Math.max(oldSize, off + len);
+    if (newSize > oldSize && pageOf(oldSize) < first) {
+      exposeTail(txn, in, oldSize, now, newSize);
+    }
+    unwritten(txn, in, first, end, false, newSize, now);
+    txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
+        | (newSize > oldSize ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, 0, now, now, newSize));
+  }
+
+  /**
+   * Gives pages {@code [from, to)} unwritten blocks: holes get fresh ones (unwritten blocks
+   * read as zero whatever they hold, so nothing is zeroed on media); with {@code flipWritten},
+   * written blocks become unwritten where they are. Allocates before appending anything, so
+   * ENOSPC leaves the transaction as it was.
+   */
+  private void unwritten(Txn txn, Inode in, long from, long to, boolean flipWritten,
+      long newSize, long now) {
+    List<long[]> holeRuns = new ArrayList<>();
+    long holes = 0;
+    for (long p = from; p < to; ) {
+      long h = in.blocks.nextHole(p);
+      if (h >= to) {
+        break;
+      }
+      long m = in.blocks.nextMapped(h);
+      long runEnd = m < 0 || m > to ? to : m;
+      holeRuns.add(new long[] {h, runEnd - h});
+      holes += runEnd - h;
+      p = runEnd;
+    }
+    int flags = LogEntry.EXT_UNWRITTEN | LogEntry.EXT_TIMES;
+    if (holes > 0) {
+      List<long[]> extents = new ArrayList<>();
+      vol.allocator.allocate(holes, hintFor(in, from), false, extents);
+      int ext = 0;
+      long next = extents.get(0)[0];
+      long left = extents.get(0)[1];
+      for (long[] run : holeRuns) {
+        long page = run[0];
+        long runEnd = run[0] + run[1];
+        while (page < runEnd) {
+          if (left == 0) {
+            ext++;
+            next = extents.get(ext)[0];
+            left = extents.get(ext)[1];
+          }
+          int n = (int) Math.min(Math.min(left, runEnd - page), Integer.MAX_VALUE);
+          txn.append(in, Entries.extent(page, next, n, flags, newSize, now, now, null));
+          page += n;
+          next += n;
+          left -= n;
+        }
+      }
+    }
+    if (flipWritten) {
+      List<long[]> runs = new ArrayList<>();
+      in.blocks.forEach(from, to, (page, e) -> {
+        if (BlockMap.isUnwritten(e)) {
+          return;
+        }
+        long b = BlockMap.block(e);
+        if (!runs.isEmpty()) {
+          long[] r = runs.get(runs.size() - 1);
+          if (r[0] + r[2] == page && r[1] + r[2] == b && r[2] < Integer.MAX_VALUE) {
+            r[2]++;
+            return;
+          }
+        }
+        runs.add(new long[] {page, b, 1});
+      });
+      for (long[] r : runs) {
+        txn.append(in, Entries.extent(r[0], r[1], (int) r[2], flags, newSize, now, now, null));
+      }
+    }
+  }
+
+  /**
+   * PUNCH_HOLE (and, with {@code zero}, ZERO_RANGE): partial pages at the edges are zeroed by
+   * copy-on-write, whole pages are freed (and for zero range, replaced by unwritten blocks).
+   * The layout of the page-rounded range is broken first.
+   */
+  private void punch(Txn txn, Inode in, long off, long len, boolean zero, boolean keep,
+      long now) {
+    long end = off + len;
+    long oldSize = in.size;
+    long newSize = zero && !keep ? Math.max(oldSize, end) : oldSize;
+    long fullFirst = pagesFor(off);
+    long fullEnd = pageOf(end);
+    vol.layouts.breakLayout(in, pageOf(off), pagesFor(end));
+    // What must read as zero afterwards: the range, clipped to the file unless zero range
+    // grows it; for zero range also the part of the old last page the growth exposes.
+    long zeroFrom = off;
+    long zeroTo = zero ? end : Math.min(end, oldSize);
+    if (zero && newSize > oldSize && oldSize < off && pageOf(oldSize) == pageOf(off)) {
+      zeroFrom = oldSize;
+    } else if (zero && newSize > oldSize && pageOf(oldSize) < pageOf(off)) {
+      exposeTail(txn, in, oldSize, now, newSize);
+    }
+    if (fullFirst > fullEnd) {
+      // Entirely inside one page.
+      if (zeroFrom < zeroTo) {
+        writePages(txn, in, zeroFrom, zeroTo - zeroFrom, null, oldSize, newSize, now);
+      }
+    } else {
+      long headEnd = Math.min(pageStart(fullFirst), zeroTo);
+      if (zeroFrom < headEnd) {
+        writePages(txn, in, zeroFrom, headEnd - zeroFrom, null, oldSize, newSize, now);
+      }
+      long tailStart = Math.max(pageStart(fullEnd), zeroFrom);
+      if (tailStart < zeroTo && pageOf(tailStart) >= fullEnd) {
+        writePages(txn, in, tailStart, zeroTo - tailStart, null, oldSize, newSize, now);
+      }
+      if (fullFirst < fullEnd) {
+        if (zero) {
+          unwritten(txn, in, fullFirst, fullEnd, true, oldSize, now);
+        } else {
+          txn.append(in, Entries.range(LogEntry.RANGE_PUNCH, fullFirst, fullEnd - fullFirst,
+              oldSize, now, now));
+        }
+      }
+    }
+    txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
+        | (newSize > oldSize ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, 0, now, now, newSize));
+  }
+
+  private void collapse(Txn txn, Inode in, long off, long len, long now) {
+    if ((off & (PAGE - 1)) != 0 || (len & (PAGE - 1)) != 0) {
+      throw new ErrnoException(Errno.EINVAL, "collapse range needs page-aligned offset and "
+          + "length");
+    }
+    if (off + len >= in.size) {
+      throw new ErrnoException(Errno.EINVAL, "collapse range must end before the end of file");
+    }
+    vol.layouts.breakLayout(in, pageOf(off), Inode.MAX_PAGES);
+    txn.append(in, Entries.range(LogEntry.RANGE_COLLAPSE, pageOf(off), pageOf(len),
+        in.size - len, now, now));
+  }
+
+  private void insert(Txn txn, Inode in, long off, long len, long now) {
+    if ((off & (PAGE - 1)) != 0 || (len & (PAGE - 1)) != 0) {
+      throw new ErrnoException(Errno.EINVAL, "insert range needs page-aligned offset and length");
+    }
+    if (off >= in.size) {
+      throw new ErrnoException(Errno.EINVAL, "insert range must start before the end of file");
+    }
+    if (in.size + len > Inode.MAX_SIZE) {
+      throw new ErrnoException(Errno.EFBIG, "insert range would exceed the largest file size");
+    }
+    if (in.blocks.lastMapped() + pageOf(len) >= Inode.MAX_PAGES) {
+      throw new ErrnoException(Errno.EFBIG, "insert range would push blocks past the largest "
+          + "file size");
+    }
+    vol.layouts.breakLayout(in, pageOf(off), Inode.MAX_PAGES);
+    txn.append(in, Entries.range(LogEntry.RANGE_INSERT, pageOf(off), pageOf(len),
+        in.size + len, now, now));
+  }
+
+  // ---- lseek and fsync -------------------------------------------------------------------
+
+  /** SEEK_DATA and SEEK_HOLE; unwritten blocks count as holes, EOF as a hole. */
+  long seek(Inode in, long off, int whence) {
+    in.lock.readLock().lock();
+    try {
+      long size = in.size;
+      switch (whence) {
+        case SEEK_SET -> {
+          return off;
+        }
+        case SEEK_END -> {
+          return size + off;
+        }
+        case SEEK_DATA, SEEK_HOLE -> {
+          if (off < 0) {
+            throw new ErrnoException(Errno.EINVAL, "negative seek offset");
+          }
+          if (off >= size) {
+            throw new ErrnoException(Errno.ENXIO, "offset " + off + " is at or beyond EOF");
+          }
+          if (!in.isRegular()) {
+            return whence == SEEK_DATA ? off : size;
+          }
+          if (whence == SEEK_DATA) {
+            long p = pageOf(off);
+            while (true) {
+              long m = in.blocks.nextMapped(p);
+              if (m < 0 || pageStart(m) >= size) {
+                throw new ErrnoException(Errno.ENXIO, "no data after offset " + off);
+              }
+              if (!BlockMap.isUnwritten(in.blocks.get(m))) {
+                return Math.max(off, pageStart(m));
+              }
+              p = m + 1;
+            }
+          }
+          long p = pageOf(off);
+          while (true) {
+            long h = in.blocks.nextHole(p);
+            long e = in.blocks.get(p);
+            long candidate = (e != 0 && BlockMap.isUnwritten(e)) ? p : h;
+            if (candidate < h) {
+              return Math.min(size, Math.max(off, pageStart(candidate)));
+            }
+            // Pages [p, h) are mapped; an unwritten one among them is a hole too.
+            for (long q = p; q < h; q++) {
+              if (BlockMap.isUnwritten(in.blocks.get(q))) {
+                return Math.min(size, Math.max(off, pageStart(q)));
+              }
+            }
+            return Math.min(size, Math.max(off, pageStart(h)));
+          }
+        }
+        default -> throw new ErrnoException(Errno.EINVAL, "unknown whence " + whence);
+      }
+    } finally {
+      in.lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Makes the file's data durable. write() persists before it returns, so what remains is data
+   * stored through DAX mappings, which the DAX layer writes back.
+   */
+  void fsync(Inode in, boolean dataOnly) {
+    checkUsable(in);
+    region.fence();
+  }
+}

@@ -1,0 +1,321 @@
+package dev.daxfs.fs;
+
+import dev.daxfs.pmem.MediaErrorException;
+import dev.daxfs.pmem.PmemRegion;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One inode's log: a chain of {@link LogPage}s whose entries, up to the committed tail, are the
+ * inode's whole history. Appending writes and flushes entries beyond the tail; {@link #commit}
+ * fences and moves the tail with one tagged 8-byte store, which is what makes a single-inode
+ * operation atomic and durable. Operations that touch several inodes hand the new tail word to
+ * the journal instead ({@link #pendingTailWord}) and call {@link #committed} afterwards.
+ *
+ * <p>Not thread-safe: the owning inode's lock serializes every call.
+ */
+final class InodeLog {
+
+  /** Called for each committed entry during replay. */
+  interface Visitor {
+    /**
+     * @param payload the entry's bytes, positioned after the header, limited to its length
+     * @param offset region offset of the entry
+     */
+    void entry(int type, long sequence, ByteBuffer payload, long offset);
+  }
+
+  /** The inode this log belongs to. */
+  final long ino;
+
+  /** Where the pages live. */
+  private final PmemRegion region;
+
+  /** Blocks of the chain, head first; spare pages after the tail page included. */
+  private long[] pages;
+
+  /** Number of valid elements of {@link #pages}. */
+  private int pageCount;
+
+  /** Index of the page holding the committed tail. */
+  private int tailPage;
+
+  /** Committed tail: region offset one past the last committed entry. */
+  private long tail;
+
+  /** Sequence number of the last committed entry. */
+  private long tailSequence;
+
+  /** Index of the page the next appended entry goes to. */
+  private int appendPage;
+
+  /** Region offset where the next appended entry goes. */
+  private long appendOffset;
+
+  /** Sequence number of the last appended entry. */
+  private long appendSequence;
+
+  /** Entries up to the tail, counted for cleaning decisions and inspect. */
+  private long entryCount;
+
+  private InodeLog(PmemRegion region, long ino) {
+    this.region = region;
+    this.ino = ino;
+    this.pages = new long[4];
+  }
+
+  /** Creates a log with one empty page (its block from {@code allocator}). */
+  static InodeLog create(PmemRegion region, BlockAllocator allocator, long ino, long hint,
+      boolean mayUseReserve) {
+    long block = allocator.allocateOne(hint, mayUseReserve);
+    LogPage.format(region, block, ino, 0);
+    InodeLog log = new InodeLog(region, ino);
+    log.pages[0] = block;
+    log.pageCount = 1;
+    log.tail = Layout.offset(block) + LogPage.HEADER;
+    log.appendOffset = log.tail;
+    return log;
+  }
+
+  /**
+   * Opens a log at {@code head} with committed {@code tail}, replaying every committed entry
+   * into {@code visitor} in order.
+   *
+   * @throws CorruptionException when a page, an entry or the tail fails its checks; the
+   *     message names the inode and the offset
+   */
+  static InodeLog open(PmemRegion region, long ino, long head, long tail, long blockCount,
+      Visitor visitor) {
+    InodeLog log = new InodeLog(region, ino);
+    Set<Long> seen = new HashSet<>();
+    long block = head;
+    long sequence = 0;
+    int tailIndex = -1;
+    byte[] page = new byte[Layout.BLOCK];
+    long expectSeq = 1;
+    while (block != 0) {
+      if (block < Layout.FIRST_ALLOCATABLE || block >= blockCount) {
+        throw new CorruptionException("log of inode " + ino, Layout.offset(block),
+            "page " + sequence + " at block " + block + " lies outside the allocatable blocks");
+      }
+      if (!seen.add(block)) {
+        throw new CorruptionException("log of inode " + ino, Layout.offset(block),
+            "the page chain loops");
+      }
+      long next = LogPage.check(region, block, ino, sequence);
+      log.addPage(block);
+      long pageOff = Layout.offset(block);
+      boolean holdsTail = tail >= pageOff + LogPage.HEADER && tail <= pageOff + Layout.BLOCK;
+      if (tailIndex < 0) {
+        try {
+          region.load(pageOff, page, 0, Layout.BLOCK);
+        } catch (MediaErrorException e) {
+          throw new CorruptionException("log page " + sequence + " of inode " + ino, pageOff,
+              "media error");
+        }
+        int end = holdsTail ? (int) (tail - pageOff) : Layout.BLOCK;
+        expectSeq = log.replayPage(page, pageOff, end, holdsTail, expectSeq, visitor);
+        if (holdsTail) {
+          tailIndex = log.pageCount - 1;
+        }
+      }
+      block = next;
+      sequence++;
+    }
+    if (tailIndex < 0) {
+      throw new CorruptionException("log of inode " + ino, tail,
+          "the tail lies in no page of the log");
+    }
+    log.tailPage = tailIndex;
+    log.tail = tail;
+    log.tailSequence = expectSeq - 1;
+    log.appendPage = tailIndex;
+    log.appendOffset = tail;
+    log.appendSequence = log.tailSequence;
+    return log;
+  }
+
+  /** Replays one page's entries in {@code [HEADER, end)}; returns the next expected sequence. */
+  private long replayPage(byte[] page, long pageOff, int end, boolean holdsTail, long expectSeq,
+      Visitor visitor) {
+    ByteBuffer b = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
+    int pos = LogPage.HEADER;
+    while (pos < end) {
+      if (end - pos < LogEntry.HEADER) {
+        if (holdsTail) {
+          throw new CorruptionException("log of inode " + ino, pageOff + pos,
+              "the tail cuts an entry header");
+        }
+        break;
+      }
+      int type = b.getShort(pos) & 0xFFFF;
+      int len = b.getShort(pos + 2) & 0xFFFF;
+      String where = "log entry of inode " + ino;
+      if (len < LogEntry.HEADER || (len & 7) != 0 || pos + len > Layout.BLOCK
+          || (holdsTail && pos + len > end)) {
+        throw new CorruptionException(where, pageOff + pos, "has an impossible length " + len);
+      }
+      byte[] raw = Arrays.copyOfRange(page, pos, pos + len);
+      if (b.getInt(pos + 4) != LogEntry.crc(raw)) {
+        throw new CorruptionException(where, pageOff + pos, "bad checksum");
+      }
+      if (type == LogEntry.PAD) {
+        if (holdsTail && pos + len != end) {
+          throw new CorruptionException(where, pageOff + pos, "padding before the tail");
+        }
+        break;
+      }
+      if (type > LogEntry.MAX_TYPE) {
+        throw new CorruptionException(where, pageOff + pos, "unknown type " + type);
+      }
+      long seq = b.getLong(pos + 8);
+      if (seq != expectSeq) {
+        throw new CorruptionException(where, pageOff + pos, "sequence " + seq + " where "
+            + expectSeq + " was expected");
+      }
+      expectSeq++;
+      entryCount++;
+      ByteBuffer payload = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+      payload.position(LogEntry.HEADER);
+      visitor.entry(type, seq, payload, pageOff + pos);
+      pos += len;
+    }
+    return expectSeq;
+  }
+
+  private void addPage(long block) {
+    if (pageCount == pages.length) {
+      pages = Arrays.copyOf(pages, pageCount * 2);
+    }
+    pages[pageCount++] = block;
+  }
+
+  /**
+   * Appends an entry started with {@link LogEntry#start}: seals it with the next sequence,
+   * stores and flushes it (not yet fenced, not yet committed). A new page comes from {@code
+   * allocator} when the current one is full, or a spare page of the chain is reused.
+   *
+   * @return the entry's region offset
+   */
+  long append(ByteBuffer entry, BlockAllocator allocator, boolean mayUseReserve,
+      boolean flush) {
+    byte[] sealed = LogEntry.seal(entry, appendSequence + 1);
+    long pageEnd = Layout.offset(pages[appendPage]) + Layout.BLOCK;
+    if (appendOffset + sealed.length > pageEnd) {
+      long rest = pageEnd - appendOffset;
+      if (rest >= LogEntry.HEADER) {
+        ByteBuffer pad = LogEntry.start(LogEntry.PAD, (int) rest - LogEntry.HEADER);
+        byte[] p = LogEntry.seal(pad, 0);
+        region.store(appendOffset, p, 0, p.length);
+        if (flush) {
+          region.flush(appendOffset, p.length);
+        }
+      }
+      if (appendPage + 1 == pageCount) {
+        long block = allocator.allocateOne(pages[appendPage] + 1, mayUseReserve);
+        LogPage.format(region, block, ino, appendPage + 1);
+        LogPage.link(region, pages[appendPage], ino, appendPage, block);
+        addPage(block);
+      }
+      appendPage++;
+      appendOffset = Layout.offset(pages[appendPage]) + LogPage.HEADER;
+    }
+    long at = appendOffset;
+    region.store(at, sealed, 0, sealed.length);
+    if (flush) {
+      region.flush(at, sealed.length);
+    }
+    appendOffset += sealed.length;
+    appendSequence++;
+    return at;
+  }
+
+  /** True when entries were appended since the last commit. */
+  boolean hasPending() {
+    return appendSequence != tailSequence;
+  }
+
+  /** The tail offset that would commit everything appended so far. */
+  long pendingTail() {
+    return appendOffset;
+  }
+
+  /** The tail word that would commit everything appended so far. */
+  long pendingTailWord() {
+    return InodeTable.tailWord(ino, appendOffset);
+  }
+
+  /**
+   * Commits the appended entries: fence (orders their flushes), then the tail word, persisted.
+   *
+   * @param tailWordOffset region offset of this inode's tail word
+   */
+  void commit(long tailWordOffset, boolean fenceFirst) {
+    if (!hasPending()) {
+      return;
+    }
+    if (fenceFirst) {
+      region.fence();
+    }
+    region.storeLong(tailWordOffset, pendingTailWord());
+    region.persist(tailWordOffset, 8);
+    committed();
+  }
+
+  /** Records that the pending tail is now durable (after a journal transaction set it). */
+  void committed() {
+    entryCount += appendSequence - tailSequence;
+    tail = appendOffset;
+    tailSequence = appendSequence;
+    tailPage = appendPage;
+  }
+
+  /** Forgets entries appended since the last commit; they stay beyond the tail, unread. */
+  void abort() {
+    appendOffset = tail;
+    appendSequence = tailSequence;
+    appendPage = tailPage;
+  }
+
+  long headBlock() {
+    return pages[0];
+  }
+
+  long tail() {
+    return tail;
+  }
+
+  long entryCount() {
+    return entryCount;
+  }
+
+  /** The chain's blocks, head first (spare pages included). */
+  long[] pageBlocks() {
+    return Arrays.copyOf(pages, pageCount);
+  }
+
+  int pageCount() {
+    return pageCount;
+  }
+
+  /** Returns every page to {@code allocator} (after the inode's slot was freed durably). */
+  void freePages(BlockAllocator allocator) {
+    for (int i = 0; i < pageCount; i++) {
+      allocator.free(pages[i], 1);
+    }
+    pageCount = 0;
+  }
+
+  /** Lists the pages in chain order for inspect: {@code {block, sequence}}. */
+  List<long[]> describePages() {
+    List<long[]> out = new java.util.ArrayList<>();
+    for (int i = 0; i < pageCount; i++) {
+      out.add(new long[] {pages[i], i});
+    }
+    return out;
+  }
+}

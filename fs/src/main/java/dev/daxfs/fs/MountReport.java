@@ -1,0 +1,23 @@
+package dev.daxfs.fs;
+
+/**
+ * What a mount found and did.
+ *
+ * @param clean true when the previous unmount was clean and its checkpoint was used
+ * @param reason why recovery ran, or why the fast path was taken
+ * @param nanos time the mount took
+ * @param journalRollbacks unfinished multi-inode operations rolled back
+ * @param inodesScanned inodes whose logs were replayed during the mount
+ * @param orphansFreed unlinked inodes freed because nothing uses them any more
+ * @param damagedInodes inodes whose logs could not be read (they answer EIO)
+ * @param usedBackupSuperblock the primary superblock was damaged and the backup was used
+ */
+public record MountReport(
+    boolean clean,
+    String reason,
+    long nanos,
+    int journalRollbacks,
+    long inodesScanned,
+    long orphansFreed,
+    long damagedInodes,
+    boolean usedBackupSuperblock) {}

@@ -1,0 +1,219 @@
+package dev.daxfs.fs;
+
+import dev.daxfs.pmem.PmemRegion;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Mount and unmount: what the DRAM state is built from, and what a clean unmount leaves for
+ * the next mount.
+ *
+ * <p>Mount: read the superblock (primary, else backup); roll back journal lanes that were
+ * active; walk the inode table. After a clean unmount the allocator comes from the checkpoint
+ * and inodes load lazily; otherwise every log is replayed, the allocator is the complement of
+ * every block a log, a block map or the inode table references, and inodes left on the orphan
+ * list are freed. Either way the superblock is then marked MOUNTED, so a crash from here on is
+ * recognised as one.
+ */
+final class Recovery {
+  private Recovery() {}
+
+  static DaxFs mount(PmemRegion region, MountOptions options, DaxFs.Factory factory) {
+    long t0 = System.nanoTime();
+    Superblock sb = Superblock.load(region);
+    TestSwitches switches = options.switches;
+    int undone = Journal.recover(region, switches);
+
+    Map<Long, String> damagedSlots = new HashMap<>();
+    List<InodeTable.Slot> slots = new ArrayList<>();
+    InodeTable table = InodeTable.load(region, sb.blockCount, slots::add, damagedSlots::put);
+    BlockAllocator allocator = new BlockAllocator(Layout.FIRST_ALLOCATABLE, sb.blockCount,
+        sb.reserveBlocks);
+    Journal journal = new Journal(region, switches, sb.mountCount + 1);
+    Volume vol = new Volume(region, sb, allocator, table, journal, switches, options);
+    Eviction eviction = new Eviction(vol);
+
+    String[] why = new String[1];
+    List<long[]> free = null;
+    if (sb.state == Superblock.STATE_CLEAN && undone == 0) {
+      free = Checkpoint.read(region, sb, why);
+    } else {
+      why[0] = undone > 0
+          ? "not cleanly unmounted; " + undone + " unfinished operation(s) rolled back"
+          : "not cleanly unmounted (crash or kill)";
+    }
+    boolean clean = free != null;
+    long scanned = 0;
+    long damaged = damagedSlots.size();
+    String reason;
+    if (clean) {
+      for (long[] e : free) {
+        allocator.free(e[0], e[1]);
+      }
+      reason = "clean unmount: allocator checkpoint loaded";
+    } else {
+      UsedBlocks used = new UsedBlocks();
+      for (long chunk : table.chunkBlocks()) {
+        if (chunk >= Layout.FIRST_ALLOCATABLE) {
+          used.add(chunk, InodeTable.CHUNK_BLOCKS);
+        }
+      }
+      for (InodeTable.Slot slot : slots) {
+        Inode in = InodeCache.replay(vol, slot);
+        vol.cache.put(in);
+        scanned++;
+        if (in.damage != null) {
+          damaged++;
+        }
+        if (in.log != null) {
+          for (long page : in.log.pageBlocks()) {
+            used.add(page, 1);
+          }
+        }
+        if (in.blocks != null) {
+          in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> used.add(BlockMap.block(e), 1));
+        }
+      }
+      for (long[] e : used.complement(Layout.FIRST_ALLOCATABLE, sb.blockCount)) {
+        allocator.free(e[0], e[1]);
+      }
+      reason = why[0] + "; " + scanned + " inode logs replayed";
+    }
+
+    long orphans = 0;
+    for (InodeTable.Slot slot : slots) {
+      if (slot.orphan()) {
+        Inode in = vol.cache.peek(slot.ino());
+        if (in == null) {
+          in = InodeCache.replay(vol, slot);
+          vol.cache.put(in);
+        }
+        if (in.damage == null && !in.evicted) {
+          in.orphan = true;
+          eviction.released(in);
+          orphans++;
+        }
+      }
+    }
+
+    sb.state = Superblock.STATE_MOUNTED;
+    sb.mountCount++;
+    sb.lastMount = System.currentTimeMillis() * 1_000_000L;
+    sb.checkpointBlock = 0;
+    sb.checkpointBlocks = 0;
+    sb.checkpointCrc = 0;
+    sb.store(region);
+
+    MountReport report = new MountReport(clean, reason, System.nanoTime() - t0, undone, scanned,
+        orphans, damaged, sb.fromBackup);
+    return factory.create(vol, eviction, report);
+  }
+
+  /** Clean unmount: orphans freed, allocator checkpoint written, superblock marked clean. */
+  static void unmount(Volume vol, Eviction eviction) {
+    for (Inode in : new ArrayList<>(vol.cache.all())) {
+      if (in.orphan && !in.evicted && in.damage == null) {
+        in.lock.writeLock().lock();
+        try {
+          in.openCount = 0;
+        } finally {
+          in.lock.writeLock().unlock();
+        }
+        eviction.released(in);
+      }
+    }
+    Superblock sb = vol.sb;
+    List<long[]> free = vol.allocator.freeExtents();
+    long need = Checkpoint.blocksFor(free.size());
+    List<long[]> got = new ArrayList<>();
+    try {
+      vol.allocator.allocate(need, 0, true, got);
+    } catch (dev.daxfs.dax.ErrnoException e) {
+      got.clear();
+    }
+    if (got.size() == 1) {
+      long block = got.get(0)[0];
+      sb.checkpointCrc = Checkpoint.write(vol.region, block, need, free, sb.mountCount);
+      sb.checkpointBlock = block;
+      sb.checkpointBlocks = need;
+    } else {
+      // Too fragmented for one contiguous checkpoint: the next mount scans instead.
+      for (long[] g : got) {
+        vol.allocator.free(g[0], g[1]);
+      }
+      sb.checkpointBlock = 0;
+      sb.checkpointBlocks = 0;
+      sb.checkpointCrc = 0;
+    }
+    sb.state = Superblock.STATE_CLEAN;
+    sb.lastUnmount = System.currentTimeMillis() * 1_000_000L;
+    vol.region.fence();
+    sb.store(vol.region);
+  }
+
+  /** Blocks in use, collected as runs, then turned into the free complement. */
+  static final class UsedBlocks {
+    /** Pairs of (start, length), unsorted, possibly overlapping. */
+    private long[] runs = new long[1024];
+
+    /** Number of longs used in {@link #runs}. */
+    private int n;
+
+    void add(long start, long len) {
+      if (n >= 2 && runs[n - 2] + runs[n - 1] == start) {
+        runs[n - 1] += len;
+        return;
+      }
+      if (n + 2 > runs.length) {
+        runs = Arrays.copyOf(runs, runs.length * 2);
+      }
+      runs[n++] = start;
+      runs[n++] = len;
+    }
+
+    /** Sorted, merged runs. */
+    List<long[]> merged() {
+      long[][] pairs = new long[n / 2][];
+      for (int i = 0; i < n; i += 2) {
+        pairs[i / 2] = new long[] {runs[i], runs[i + 1]};
+      }
+      Arrays.sort(pairs, (a, b) -> Long.compare(a[0], b[0]));
+      List<long[]> out = new ArrayList<>();
+      for (long[] p : pairs) {
+        if (!out.isEmpty()) {
+          long[] last = out.get(out.size() - 1);
+          if (p[0] <= last[0] + last[1]) {
+            last[1] = Math.max(last[1], p[0] + p[1] - last[0]);
+            continue;
+          }
+        }
+        out.add(new long[] {p[0], p[1]});
+      }
+      return out;
+    }
+
+    /** The free extents of {@code [first, end)} not covered by any run. */
+    List<long[]> complement(long first, long end) {
+      List<long[]> free = new ArrayList<>();
+      long cur = first;
+      for (long[] r : merged()) {
+        long rs = Math.max(r[0], first);
+        long re = Math.min(r[0] + r[1], end);
+        if (re <= rs) {
+          continue;
+        }
+        if (rs > cur) {
+          free.add(new long[] {cur, rs - cur});
+        }
+        cur = Math.max(cur, re);
+      }
+      if (cur < end) {
+        free.add(new long[] {cur, end - cur});
+      }
+      return free;
+    }
+  }
+}

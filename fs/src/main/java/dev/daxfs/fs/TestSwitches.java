@@ -1,0 +1,41 @@
+package dev.daxfs.fs;
+
+/**
+ * Deliberate bugs for proving that the crash checker and the race harness catch what they
+ * claim to catch. All false by default; {@link DaxFs} refuses them on anything but an
+ * in-process test region, never on a mounted filesystem.
+ */
+public final class TestSwitches {
+
+  /** Commit multi-inode operations without the journal (no atomicity across inodes). */
+  public volatile boolean skipJournal;
+
+  /** Recovery leaves active journal lanes alone instead of rolling them back. */
+  public volatile boolean ignoreActiveJournal;
+
+  /** Skip the flush of appended log entries before the tail update. */
+  public volatile boolean skipEntryFlush;
+
+  /** Skip the fence between the entry flush and the tail update. */
+  public volatile boolean skipTailFence;
+
+  /** Rename rewrites the directory entry in place instead of remove + add in one transaction. */
+  public volatile boolean renameInPlace;
+
+  /** Unlink drops the link count before removing the name, in separate commits. */
+  public volatile boolean unlinkWrongOrder;
+
+  /** Truncate, punch, collapse and eviction skip the layout break (free while DMA may write). */
+  public volatile boolean skipLayoutBreak;
+
+  /** True when any switch is on. */
+  public boolean any() {
+    return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
+        || renameInPlace || unlinkWrongOrder || skipLayoutBreak;
+  }
+
+  /** The switches with no bug enabled. */
+  public static TestSwitches none() {
+    return new TestSwitches();
+  }
+}

@@ -1,0 +1,171 @@
+package dev.daxfs.fs;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One operation's changes on their way to media. Entries are appended to the logs of the
+ * inodes involved (flushed, not yet visible); {@link #commit} then makes them visible at once:
+ * by one tail store when a single inode is involved, or through the journal when several are
+ * or when slot words change too. After the commit the same entries are applied to the DRAM
+ * inodes, and the blocks they stopped referencing are freed.
+ *
+ * <p>The caller holds the locks of every inode it appends to, from the first append to the end
+ * of commit or abort.
+ */
+final class Txn {
+
+  /** The filesystem. */
+  private final Volume vol;
+
+  /** Whether allocations of this operation may use the reserve (deleting operations). */
+  final boolean mayUseReserve;
+
+  /** Inodes with appended entries, in first-append order. */
+  private final List<Inode> touched = new ArrayList<>(4);
+
+  /** Appended entries to apply after commit: inode, sealed bytes, region offset. */
+  private final List<Object[]> appended = new ArrayList<>(4);
+
+  /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
+  private final Map<Long, Long> words = new LinkedHashMap<>();
+
+  /** Blocks to free once committed, with the page they held (for descriptor owners). */
+  private final List<long[]> toFree = new ArrayList<>();
+
+  /** Actions to run after a successful commit (DRAM bookkeeping). */
+  private final List<Runnable> afterCommit = new ArrayList<>();
+
+  /** Set by commit or abort. */
+  private boolean finished;
+
+  Txn(Volume vol, boolean mayUseReserve) {
+    this.vol = vol;
+    this.mayUseReserve = mayUseReserve;
+  }
+
+  /** Appends {@code entry} to {@code in}'s log (flushed, not yet committed). */
+  void append(Inode in, ByteBuffer entry) {
+    if (!touched.contains(in)) {
+      touched.add(in);
+    }
+    long at = in.log.append(entry, vol.allocator, mayUseReserve, !vol.switches.skipEntryFlush);
+    appended.add(new Object[] {in, entry.array(), at});
+  }
+
+  /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
+  void word(long offset, long value) {
+    words.put(offset, value);
+  }
+
+  /** Frees {@code [start, start+len)} after the commit (blocks no longer referenced). */
+  void freeAfterCommit(long start, long len) {
+    toFree.add(new long[] {start, len});
+  }
+
+  /** Runs {@code r} after a successful commit. */
+  void afterCommit(Runnable r) {
+    afterCommit.add(r);
+  }
+
+  /** Makes everything appended durable and visible, then updates DRAM. */
+  void commit() {
+    finish();
+    if (touched.isEmpty() && words.isEmpty()) {
+      runAfter();
+      return;
+    }
+    boolean fence = !vol.switches.skipTailFence;
+    if (touched.size() == 1 && words.isEmpty()) {
+      Inode in = touched.get(0);
+      in.log.commit(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, fence);
+    } else {
+      if (fence) {
+        vol.region.fence();
+      }
+      try (Journal.Tx tx = vol.journal.begin()) {
+        for (Inode in : touched) {
+          if (in.log.hasPending()) {
+            tx.set(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, in.log.pendingTailWord());
+          }
+        }
+        for (Map.Entry<Long, Long> w : words.entrySet()) {
+          tx.set(w.getKey(), w.getValue());
+        }
+        tx.commit();
+      }
+      for (Inode in : touched) {
+        in.log.committed();
+      }
+    }
+    for (Object[] a : appended) {
+      Inode in = (Inode) a[0];
+      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
+      int type = p.getShort(0) & 0xFFFF;
+      p.position(LogEntry.HEADER);
+      in.apply(type, p, (Long) a[2], vol.blockCount(), (block, page) -> toFree.add(
+          new long[] {block, 1}));
+    }
+    freeCollected();
+    runAfter();
+  }
+
+  /** Frees the blocks the applied entries released, in coalesced runs. */
+  private void freeCollected() {
+    if (toFree.isEmpty()) {
+      return;
+    }
+    toFree.sort((a, b) -> Long.compare(a[0], b[0]));
+    long runStart = -1;
+    long runLen = 0;
+    for (long[] f : toFree) {
+      if (runStart >= 0 && runStart + runLen == f[0]) {
+        runLen += f[1];
+        continue;
+      }
+      if (runStart >= 0) {
+        release(runStart, runLen);
+      }
+      runStart = f[0];
+      runLen = f[1];
+    }
+    release(runStart, runLen);
+  }
+
+  private void release(long start, long len) {
+    vol.layouts.released(start, len);
+    vol.allocator.free(start, len);
+  }
+
+  private void runAfter() {
+    for (Runnable r : afterCommit) {
+      r.run();
+    }
+  }
+
+  /** Forgets the appended entries; the logs stay as they were committed. */
+  void abort() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    for (Inode in : touched) {
+      in.log.abort();
+    }
+  }
+
+  private void finish() {
+    if (finished) {
+      throw new IllegalStateException("transaction already finished");
+    }
+    finished = true;
+  }
+
+  boolean isEmpty() {
+    return touched.isEmpty() && words.isEmpty();
+  }
+}
