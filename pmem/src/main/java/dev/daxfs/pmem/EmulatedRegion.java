@@ -68,7 +68,7 @@ final class EmulatedRegion extends AbstractRegion {
     this.address = mapping.addressForRead(0);
     this.flushModel = flushModel;
     this.flushDelay =
-        flushModel.kind() == FlushModel.Kind.DELAYED
+        flushModel.nanosPerLine() > 0
             ? new FlushDelay(flushModel.nanosPerLine())
             : null;
     this.lock = lock;
