@@ -5,6 +5,7 @@ import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -151,8 +152,11 @@ public final class Regions {
 
   /**
    * Creates a sparse file of {@code size} bytes, unless another process created it first (then
-   * the caller opens theirs). Checks the space first: a sparse file on a full tmpfs maps fine and
-   * then kills the process with SIGBUS on the first store to an unbacked page.
+   * the caller opens theirs). The file is made full-size under a temporary name and then linked
+   * into place, so a crash never leaves a half-made region behind under the real name.
+   *
+   * <p>Checks the space first: a sparse file on a full tmpfs maps fine and then kills the process
+   * with SIGBUS on the first store to a page that cannot be backed.
    */
   private static void create(Path path, long size) throws RegionException {
     Path dir = path.toAbsolutePath().getParent();
@@ -171,30 +175,47 @@ public final class Regions {
           "not enough space for a " + Sizes.format(size) + " region in " + dir + ": "
               + Sizes.format(free) + " free");
     }
+    Path temp;
     try {
-      Files.createFile(path);
-    } catch (FileAlreadyExistsException e) {
-      return;
+      temp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".creating");
     } catch (AccessDeniedException e) {
       throw new RegionException(
           "cannot create region " + path + ": permission denied in " + dir, e);
     } catch (IOException e) {
       throw new RegionException("cannot create region " + path + ": " + reason(e), e);
     }
-    try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
-      f.setLength(size);
-    } catch (IOException e) {
-      try {
-        Files.deleteIfExists(path);
-      } catch (IOException ignored) {
-        // The half-made file stays; the error below is what matters.
+    try {
+      try (RandomAccessFile f = new RandomAccessFile(temp.toFile(), "rw")) {
+        f.setLength(size);
       }
+      publish(temp, path);
+    } catch (FileAlreadyExistsException e) {
+      // Another process created it meanwhile: open theirs.
+    } catch (IOException e) {
       String why = reason(e);
       throw new RegionException(
           why.contains("No space left")
               ? "not enough space for a " + Sizes.format(size) + " region in " + dir
               : "cannot create region " + path + ": " + why,
           e);
+    } finally {
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException ignored) {
+        // A stray hidden temporary file; the outcome above is what matters.
+      }
+    }
+  }
+
+  /** Gives the finished file {@code temp} its real name, never replacing an existing file. */
+  private static void publish(Path temp, Path path) throws IOException {
+    try {
+      Files.createLink(path, temp);
+    } catch (FileAlreadyExistsException e) {
+      throw e;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      // No hard links here: a rename that refuses to replace is the next best thing.
+      Files.move(temp, path);
     }
   }
 

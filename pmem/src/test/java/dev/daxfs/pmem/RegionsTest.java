@@ -11,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -51,6 +52,9 @@ class RegionsTest {
       r.storeLong(0, 99);
     }
     assertEquals(3 * MiB, Files.size(p));
+    try (var names = Files.list(dir.path)) {
+      assertEquals(List.of(p), names.toList(), "no temporary file is left behind");
+    }
     try (PmemRegion r = Regions.open(p, RegionOptions.existing())) {
       assertEquals(3 * MiB, r.size());
       assertEquals(99, r.loadLong(0));
@@ -58,6 +62,39 @@ class RegionsTest {
     // Creating again with the same size opens what is there.
     try (PmemRegion r = Regions.open(p, RegionOptions.create(3 * MiB))) {
       assertEquals(99, r.loadLong(0));
+    }
+  }
+
+  @Test
+  void racingCreatorsEndUpSharingOneRegion() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      Path p = dir.resolve("race" + round);
+      java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      Thread[] threads = new Thread[4];
+      for (int t = 0; t < threads.length; t++) {
+        long mark = t + 1;
+        threads[t] = new Thread(() -> {
+          try (PmemRegion r = Regions.open(p, RegionOptions.create(MiB))) {
+            r.storeLong(mark * 8, mark);
+          } catch (Throwable e) {
+            failures.add(e);
+          }
+        });
+        threads[t].start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      assertEquals(List.of(), List.copyOf(failures));
+      try (PmemRegion r = Regions.open(p, RegionOptions.existing())) {
+        for (long mark = 1; mark <= threads.length; mark++) {
+          assertEquals(mark, r.loadLong(mark * 8), "every creator wrote into the same file");
+        }
+      }
+    }
+    try (var names = Files.list(dir.path)) {
+      assertEquals(10, names.count(), "only the regions remain");
     }
   }
 
