@@ -74,19 +74,32 @@ final class FuseLibrary {
     return lines.toString().strip();
   }
 
+  /** Pieces of the line libfuse is logging on this thread, outside {@link #capturing}. */
+  private static final ThreadLocal<StringBuilder> PENDING =
+      ThreadLocal.withInitial(StringBuilder::new);
+
+  // libfuse logs one line in several calls (a message, then each argument), each piece
+  // formatted here; a line is complete at its newline.
   private static void log(int level, Pointer format, Pointer args) {
     try {
       byte[] buf = new byte[1024];
       int n = Libc.vsnprintf(buf, buf.length, format, args);
-      String line = new String(buf, 0, Math.max(0, Math.min(n, buf.length - 1)),
-          StandardCharsets.UTF_8).strip();
+      String piece = new String(buf, 0, Math.max(0, Math.min(n, buf.length - 1)),
+          StandardCharsets.UTF_8);
       StringBuilder capture = CAPTURE.get();
       if (capture != null) {
-        capture.append(line).append('\n');
-      } else {
+        capture.append(piece);
+        return;
+      }
+      StringBuilder line = PENDING.get();
+      line.append(piece);
+      int nl;
+      while ((nl = line.indexOf("\n")) >= 0) {
+        String text = line.substring(0, nl).strip();
+        line.delete(0, nl + 1);
         // fuse_log_level: 0 emerg .. 3 err, 4 warning, 5 notice, 6 info, 7 debug.
         LOG.log(level <= 3 ? Level.ERROR : level == 4 ? Level.WARNING
-            : level <= 6 ? Level.INFO : Level.DEBUG, "libfuse: " + line);
+            : level <= 6 ? Level.INFO : Level.DEBUG, "libfuse: " + text);
       }
     } catch (Throwable t) {
       // Nothing may escape into libfuse.

@@ -434,15 +434,18 @@ public final class FuseMount implements AutoCloseable {
     if (!Files.isDirectory(real)) {
       throw new FuseMountException("mount point " + abs + " is not a directory.");
     }
+    List<MountInfo.Entry> mounts;
     try {
-      for (MountInfo.Entry e : MountInfo.read()) {
-        if (e.mountpoint().equals(real.toString())) {
-          throw new FuseMountException(real + " is already mounted (" + e.fsType() + " from "
-              + e.source() + "): unmount it first.");
-        }
-      }
+      mounts = MountInfo.read();
     } catch (IOException e) {
       // Without /proc the check cannot be made; libfuse still refuses what the kernel refuses.
+      mounts = List.of();
+    }
+    for (MountInfo.Entry e : mounts) {
+      if (e.mountpoint().equals(real.toString())) {
+        throw new FuseMountException(real + " is already mounted (" + e.fsType() + " from "
+            + e.source() + "): unmount it first.");
+      }
     }
     return real;
   }
@@ -463,7 +466,9 @@ public final class FuseMount implements AutoCloseable {
     if (log == null || log.isEmpty()) {
       return ".";
     }
-    String line = log.lines().reduce((a, b) -> b).orElse(log).strip();
+    // The last complete line, with libfuse's quoting of arguments on one line.
+    String line = log.lines().map(String::strip).filter(l -> !l.isEmpty())
+        .reduce((a, b) -> b).orElse(log).strip();
     if (line.startsWith("fuse: ")) {
       line = line.substring(6);
     }
