@@ -69,6 +69,8 @@ public final class FuseMount implements AutoCloseable {
   private final CompletableFuture<Integer> ended = new CompletableFuture<>();
   /** Guarded by this: unmount was requested (by us). */
   private boolean unmounting;
+  /** Set before unmount() detaches the mount; read by the loop thread when it ends. */
+  private volatile boolean detached;
   /** Guarded by this: the hook installed by {@link #unmountOnExit}, or null. */
   private Thread exitHook;
 
@@ -212,6 +214,7 @@ public final class FuseMount implements AutoCloseable {
         } finally {
           sessionLock.readLock().unlock();
         }
+        detached = true;
         detach();
       }
     }
@@ -321,11 +324,14 @@ public final class FuseMount implements AutoCloseable {
     } finally {
       sessionLock.writeLock().lock();
       try {
-        // Already unmounted (by us or from outside) unless the loop failed: libfuse then sees
-        // the dead connection and only closes its descriptor.
-        String log = FuseLibrary.capturing(() -> LibFuse.fuse_session_unmount(session));
-        if (!log.isEmpty()) {
-          LOG.log(Level.DEBUG, "libfuse: " + log);
+        // After an unmount from outside libfuse sees the dead connection and only closes its
+        // descriptor; after a loop failure it unmounts. After unmount() detached the mount it
+        // would try to unmount again, so it is skipped: destroy closes the descriptor.
+        if (!detached) {
+          String log = FuseLibrary.capturing(() -> LibFuse.fuse_session_unmount(session));
+          if (!log.isEmpty()) {
+            LOG.log(Level.DEBUG, "libfuse: " + log);
+          }
         }
         LibFuse.fuse_session_destroy(session);
         destroyed = true;
