@@ -63,7 +63,7 @@ public final class FuseMount implements AutoCloseable {
   /** Guarded by sessionLock: true once fuse_session_destroy ran. */
   private boolean destroyed;
 
-  /** Completed when INIT was served (null) or failed. */
+  /** Completed when INIT was served: with null, or with the filesystem's init failure. */
   private final CompletableFuture<Throwable> initialized = new CompletableFuture<>();
   /** Completed with the loop's result when the session has ended and been destroyed. */
   private final CompletableFuture<Integer> ended = new CompletableFuture<>();
@@ -284,15 +284,8 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void awaitInit() throws FuseMountException {
-    Throwable failure;
     try {
-      failure = CompletableFuture.anyOf(initialized, ended)
-          .thenApply(x -> initialized.isDone() ? initialized.join() : null)
-          .get(INIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      if (!initialized.isDone()) {
-        throw new FuseMountException("the FUSE session on " + mountpoint
-            + " ended before the kernel connected (libfuse returned " + ended.join() + ").");
-      }
+      CompletableFuture.anyOf(initialized, ended).get(INIT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       unmount();
       throw new FuseMountException("the kernel did not connect to the FUSE session on "
@@ -304,15 +297,21 @@ public final class FuseMount implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new AssertionError(e);
     }
+    if (!initialized.isDone()) {
+      throw new FuseMountException("the FUSE session on " + mountpoint + " ended before the "
+          + "kernel connected (libfuse returned " + Errno.name(-ended.join()) + ").");
+    }
+    Throwable failure = initialized.join();
     if (failure != null) {
       unmount();
+      String why = failure.getMessage() != null ? failure.getMessage() : failure.toString();
       throw new FuseMountException("the filesystem failed to start on " + mountpoint + ": "
-          + failure, failure);
+          + why + (why.endsWith(".") ? "" : "."), failure);
     }
   }
 
   private void loop(int threads) {
-    int rc = Integer.MIN_VALUE;
+    int rc = -Errno.EIO;
     try {
       rc = version.runLoop(session, threads);
       if (rc != 0) {
@@ -337,9 +336,6 @@ public final class FuseMount implements AutoCloseable {
         destroyed = true;
       } finally {
         sessionLock.writeLock().unlock();
-      }
-      if (!initialized.isDone()) {
-        initialized.complete(null);
       }
       ended.complete(rc);
     }

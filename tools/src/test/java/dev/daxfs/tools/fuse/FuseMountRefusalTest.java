@@ -62,6 +62,36 @@ class FuseMountRefusalTest {
   }
 
   @Test
+  void filesystemThatFailsToStartIsUnmounted() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("mnt"));
+    FuseFilesystem broken = new FuseFilesystem() {
+      @Override
+      public void init(FuseConnection connection) {
+        throw new IllegalStateException("region is not a daxfs image");
+      }
+
+      @Override
+      public FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException {
+        throw new FuseException(Errno.ENOENT);
+      }
+
+      @Override
+      public FuseAttr getattr(FuseContext ctx, long ino) {
+        return new FuseAttr(ino, LinuxFlags.S_IFDIR | 0755, 2, 0, 0, 0, 0, 0, 4096, 0, 0, 0);
+      }
+    };
+    try {
+      FuseMountException e = assertThrows(FuseMountException.class,
+          () -> FuseMount.mount(dir, broken, MountOptions.defaults()));
+      assertEquals("the filesystem failed to start on " + dir.toRealPath() + ": "
+          + "region is not a daxfs image.", e.getMessage());
+      assertFalse(MountInfo.isMountpoint(dir.toRealPath()));
+    } finally {
+      FuseMountTest.forceUnmount(dir);
+    }
+  }
+
+  @Test
   void unmountFromOutsideEndsTheSession() throws Exception {
     Path dir = Files.createDirectory(tmp.resolve("mnt"));
     MemoryFilesystem fs = new MemoryFilesystem();
