@@ -109,12 +109,30 @@ public final class Regions {
         note = "not real pmem: " + why;
       }
     }
+    String overcommit = overcommitNote(path, size);
+    if (overcommit != null) {
+      note = note == null ? overcommit : note + "; " + overcommit;
+    }
     try {
       return EmulatedRegion.map(
           path, size, options.readOnly(), options.flushModel(), lock, note);
     } catch (IOException | RuntimeException e) {
       throw new RegionException("region " + path + " cannot be mapped: " + reason(e), e);
     }
+  }
+
+  /** A note when a sparse region is larger than what its filesystem has free, or null. */
+  static String overcommitNote(Path path, long size) {
+    try {
+      long free = Files.getFileStore(path).getUsableSpace();
+      if (size > free) {
+        return "sparse beyond the " + Sizes.format(free) + " free on its filesystem: "
+            + "stores fail once that fills";
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return null;
+    }
+    return null;
   }
 
   private static void checkRequestedSize(long size) throws RegionException {
@@ -155,25 +173,15 @@ public final class Regions {
    * the caller opens theirs). The file is made full-size under a temporary name and then linked
    * into place, so a crash never leaves a half-made region behind under the real name.
    *
-   * <p>Checks the space first: a sparse file on a full tmpfs maps fine and then kills the process
-   * with SIGBUS on the first store to a page that cannot be backed.
+   * <p>A region may be larger than the space its directory has free (a 1 TiB region that holds
+   * little is the point of a sparse file); {@link #overcommitNote} then says so in {@code
+   * describe()}, because a store to a page the filesystem cannot back fails.
    */
   private static void create(Path path, long size) throws RegionException {
     Path dir = path.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       throw new RegionException(
           "cannot create region " + path + ": directory " + dir + " does not exist");
-    }
-    long free;
-    try {
-      free = Files.getFileStore(dir).getUsableSpace();
-    } catch (IOException e) {
-      throw new RegionException("cannot create region " + path + ": " + reason(e), e);
-    }
-    if (free < size) {
-      throw new RegionException(
-          "not enough space for a " + Sizes.format(size) + " region in " + dir + ": "
-              + Sizes.format(free) + " free");
     }
     Path temp;
     try {
