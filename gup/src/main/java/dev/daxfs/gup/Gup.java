@@ -1,0 +1,308 @@
+package dev.daxfs.gup;
+
+import dev.daxfs.dax.CpuMapping;
+import dev.daxfs.dax.DaxAddressSpace;
+import dev.daxfs.dax.Errno;
+import dev.daxfs.dax.ErrnoException;
+import dev.daxfs.dax.LongTermPinRequest;
+import dev.daxfs.dax.PageDescriptors;
+import dev.daxfs.dax.PageGrab;
+import dev.daxfs.dax.PageRefMisuseException;
+import dev.daxfs.dax.Pte;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * get_user_pages and pin_user_pages (mm/gup.c) over daxfs mappings.
+ *
+ * <h2>Pins and references</h2>
+ *
+ * {@link #pinUserPages} (FOLL_PIN) pins each page: +1024 to its refcount and +1 to its exact
+ * pin count, and returns a {@link PinHandle} that {@link #unpinUserPages} releases exactly once.
+ * {@link #getUserPages} (FOLL_GET) takes +1 per page, released by {@link #putUserPages}. The two
+ * never mix, and a plain put can never release a pin (see {@link PageDescriptors}).
+ *
+ * <h2>The fast path and the slow path</h2>
+ *
+ * The fast path takes no lock. For each page it reads the mapping's pte, takes its reference on
+ * the page the pte names (one atomic add), and reads the pte again: if it changed, the pte was
+ * cleared or replaced meanwhile, so it backs the reference out and leaves the page to the slow
+ * path. A pte that is absent, or read-only for a FOLL_WRITE request, also goes to the slow path,
+ * which faults the page in holding the mapping's mmap lock and the file's invalidate lock shared
+ * and takes the reference under the page's entry lock ({@link CpuMapping#followPage}).
+ *
+ * <p>Why the re-check suffices: a layout break holds the invalidate lock exclusively (so no slow
+ * path runs), clears every pte of the range, and only then scans the page descriptors. A fast
+ * path whose second pte read still saw the pte took its reference before the pte was cleared,
+ * hence before the scan, which therefore sees it; one whose second read saw the change backs out
+ * (its transient reference is at worst seen as busy, and its release wakes the waiter). After a
+ * break has blocked faults and unmapped, a new pin is either visible to the busy scan or never
+ * taken.
+ *
+ * <h2>Errors</h2>
+ *
+ * EINVAL for bad arguments (unaligned start, no pages, unknown or mixed flags); EFAULT outside the
+ * mapping, in a munmapped range, for FOLL_WRITE on a read-only mapping, or at or beyond end of
+ * file; EOPNOTSUPP (or whatever the address space's long-term pin policy says) for FOLL_LONGTERM;
+ * EIO for a poisoned page met by the slow path; ENOMEM when a page cannot take another pin; any
+ * errno of the filesystem's block mapping. A partial pin is undone before an error is thrown.
+ *
+ * <h2>Counters</h2>
+ *
+ * pins_acquired and pins_released are counted per owner in per-thread cells (no atomic on the
+ * pin path); {@link #stats} sums them.
+ */
+public final class Gup {
+
+  /** The device will write the pages: fault them for write first (Linux's value). */
+  public static final int FOLL_WRITE = 1;
+
+  /** Take plain references (get_user_pages); released by a put (Linux's value). */
+  public static final int FOLL_GET = 1 << 1;
+
+  /** The pin lasts indefinitely (RDMA registration): the long-term pin policy decides (Linux's value). */
+  public static final int FOLL_LONGTERM = 1 << 8;
+
+  /** Take pins (pin_user_pages); released by an unpin. Internal in Linux; implied here. */
+  public static final int FOLL_PIN = 1 << 18;
+
+  private static final int PIN_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN;
+  private static final int GET_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_GET;
+  private static final int PAGE_SHIFT = PageDescriptors.PAGE_SHIFT;
+
+  /** Pin owners by name. */
+  private final ConcurrentHashMap<String, PinOwner> owners = new ConcurrentHashMap<>();
+
+  /** Misuses refused by gup calls. */
+  private final LongAdder misuseEvents = new LongAdder();
+
+  /** The owner called {@code name}, made on first use. */
+  public PinOwner owner(String name) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("a pin owner needs a name");
+    }
+    return owners.computeIfAbsent(name, n -> new PinOwner(this, n));
+  }
+
+  // ---- pin_user_pages ---------------------------------------------------------------------------
+
+  /**
+   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} for
+   * {@code owner}. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM (FOLL_PIN is implied). A
+   * long-term pin names the owner as its holder to the policy.
+   *
+   * @throws ErrnoException see the class comment; nothing stays pinned when it is thrown
+   */
+  public PinHandle pinUserPages(PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags)
+      throws ErrnoException {
+    return pinUserPages(owner, mapping, start, nrPages, gupFlags, owner);
+  }
+
+  /**
+   * {@link #pinUserPages(PinOwner, CpuMapping, long, int, int)} naming {@code leaseHolder} to
+   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
+   * registration, a control-socket session).
+   */
+  public PinHandle pinUserPages(
+      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+      throws ErrnoException {
+    Objects.requireNonNull(owner, "owner");
+    if (owner.gup() != this) {
+      throw new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
+    }
+    int flags = gupFlags | FOLL_PIN;
+    if ((flags & ~PIN_FLAGS) != 0) {
+      throw new ErrnoException(
+          Errno.EINVAL, "pin_user_pages takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(gupFlags));
+    }
+    long[] pfns = grab(mapping, start, nrPages, flags, PageGrab.PIN, leaseHolder);
+    long generation = owner.counters.acquired(nrPages);
+    return new PinHandle(owner, mapping, start >>> PAGE_SHIFT, pfns, flags, generation);
+  }
+
+  /**
+   * Releases the pins of {@code handle} (unpin_user_pages, or unpin_user_pages_dirty_lock with
+   * {@code makeDirty}: the file's entries of the pages are marked dirty first, so the next fsync
+   * writes back what the device wrote).
+   *
+   * @throws PageRefMisuseException for a second unpin of the same handle (nothing is released
+   *     twice), or when a page's descriptor refuses the unpin
+   */
+  public void unpinUserPages(PinHandle handle, boolean makeDirty) {
+    Objects.requireNonNull(handle, "handle");
+    DaxAddressSpace space = handle.mapping().space();
+    PageDescriptors pages = space.pages();
+    long[] pfns = handle.pfnArray();
+    if (!handle.markReleased()) {
+      misuseEvents.increment();
+      throw pages.reportMisuse(pfns[0] == Pte.ZERO_PFN ? -1 : pfns[0], "second unpin of " + handle);
+    }
+    PageRefMisuseException refused = null;
+    for (int i = 0; i < pfns.length; i++) {
+      long pfn = pfns[i];
+      if (pfn == Pte.ZERO_PFN) {
+        continue;
+      }
+      if (makeDirty) {
+        space.markDirty(handle.fileIndex(i), pfn);
+      }
+      try {
+        pages.unpin(pfn);
+      } catch (PageRefMisuseException e) {
+        misuseEvents.increment();
+        refused = refused == null ? e : refused;
+      }
+    }
+    handle.owner().counters.released(pfns.length);
+    if (refused != null) {
+      throw refused;
+    }
+  }
+
+  // ---- get_user_pages ---------------------------------------------------------------------------
+
+  /**
+   * Takes one plain reference on each of {@code nrPages} pages of {@code mapping} from byte
+   * address {@code start} (FOLL_GET is implied; FOLL_WRITE and FOLL_LONGTERM are allowed).
+   *
+   * @throws ErrnoException as for pins; nothing stays referenced when it is thrown
+   */
+  public PageRefs getUserPages(CpuMapping mapping, long start, int nrPages, int gupFlags)
+      throws ErrnoException {
+    int flags = gupFlags | FOLL_GET;
+    if ((flags & ~GET_FLAGS) != 0) {
+      throw new ErrnoException(
+          Errno.EINVAL, "get_user_pages takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(gupFlags));
+    }
+    long[] pfns = grab(mapping, start, nrPages, flags, PageGrab.GET, null);
+    return new PageRefs(mapping, start >>> PAGE_SHIFT, pfns);
+  }
+
+  /**
+   * Drops the references of {@code refs} (put_page on each).
+   *
+   * @throws PageRefMisuseException for a second put of the same references
+   */
+  public void putUserPages(PageRefs refs) {
+    Objects.requireNonNull(refs, "refs");
+    PageDescriptors pages = refs.mapping().space().pages();
+    long[] pfns = refs.pfnArray();
+    if (!refs.markReleased()) {
+      misuseEvents.increment();
+      throw pages.reportMisuse(pfns[0] == Pte.ZERO_PFN ? -1 : pfns[0], "second put of the " + pfns.length
+          + " page references from file index " + refs.fileIndex(0) + " of inode " + refs.mapping().space().inode());
+    }
+    for (long pfn : pfns) {
+      if (pfn != Pte.ZERO_PFN) {
+        pages.put(pfn);
+      }
+    }
+  }
+
+  // ---- the walk -------------------------------------------------------------------------------
+
+  private static long[] grab(
+      CpuMapping mapping, long start, int nrPages, int flags, PageGrab kind, Object leaseHolder)
+      throws ErrnoException {
+    Objects.requireNonNull(mapping, "mapping");
+    if (nrPages <= 0) {
+      throw new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
+    }
+    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
+      throw new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
+    }
+    long first = start >>> PAGE_SHIFT;
+    if (first > mapping.pageCount() - nrPages) {
+      throw new ErrnoException(
+          Errno.EFAULT,
+          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
+              + mapping.pageCount() + " pages");
+    }
+    boolean write = (flags & FOLL_WRITE) != 0;
+    if (write && !mapping.writable()) {
+      throw new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
+    }
+    DaxAddressSpace space = mapping.space();
+    if ((flags & FOLL_LONGTERM) != 0) {
+      long index = mapping.fileIndex(first);
+      space.checkLongTermPin(new LongTermPinRequest(space, index, index + nrPages, write, false, leaseHolder));
+    }
+    PageDescriptors pages = space.pages();
+    long[] pfns = new long[nrPages];
+    int done = grabFast(mapping, pages, first, pfns, write, kind);
+    try {
+      for (; done < nrPages; done++) {
+        pfns[done] = mapping.followPage(first + done, write, kind);
+      }
+    } catch (ErrnoException | RuntimeException e) {
+      release(pages, pfns, done, kind);
+      throw e;
+    }
+    return pfns;
+  }
+
+  /**
+   * The lock-free walk: takes references through present ptes until the first page it cannot
+   * take that way; returns how many it took.
+   */
+  private static int grabFast(
+      CpuMapping mapping, PageDescriptors pages, long first, long[] pfns, boolean write, PageGrab kind) {
+    for (int i = 0; i < pfns.length; i++) {
+      long pte = mapping.pte(first + i);
+      if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
+        return i;
+      }
+      if (Pte.zeroPage(pte)) {
+        pfns[i] = Pte.ZERO_PFN;
+        continue;
+      }
+      long pfn = Pte.pfn(pte);
+      if (!(kind == PageGrab.PIN ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
+        return i;
+      }
+      // Revalidate: the pte may have been cleared (and the page freed) since it was read.
+      if (mapping.pte(first + i) != pte) {
+        drop(pages, pfn, kind);
+        return i;
+      }
+      pfns[i] = pfn;
+    }
+    return pfns.length;
+  }
+
+  private static void release(PageDescriptors pages, long[] pfns, int count, PageGrab kind) {
+    for (int i = 0; i < count; i++) {
+      if (pfns[i] != Pte.ZERO_PFN) {
+        drop(pages, pfns[i], kind);
+      }
+    }
+  }
+
+  private static void drop(PageDescriptors pages, long pfn, PageGrab kind) {
+    if (kind == PageGrab.PIN) {
+      pages.unpin(pfn);
+    } else {
+      pages.put(pfn);
+    }
+  }
+
+  // ---- counters -------------------------------------------------------------------------------
+
+  /** The counters now. */
+  public GupStats stats() {
+    long acquired = 0;
+    long released = 0;
+    Map<String, Long> outstanding = new TreeMap<>();
+    for (PinOwner o : owners.values()) {
+      long a = o.pinsAcquired();
+      long r = o.pinsReleased();
+      acquired += a;
+      released += r;
+      outstanding.put(o.name(), a - r);
+    }
+    return new GupStats(acquired, released, misuseEvents.sum(), outstanding);
+  }
+}
