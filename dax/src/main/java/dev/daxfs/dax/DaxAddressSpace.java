@@ -573,8 +573,9 @@ public final class DaxAddressSpace {
   }
 
   /**
-   * Waits until page frame {@code pfn} is idle: see {@link PageDescriptors#waitIdle(long,
-   * Duration)}. Call it with the invalidate lock dropped.
+   * Waits until no pin or get holds page frame {@code pfn} (idle once unmapped): see {@link
+   * PageDescriptors#waitIdle(long, Duration)}. Call it with the invalidate lock dropped, then
+   * retake the lock and scan again.
    */
   public boolean waitIdle(long pfn, Duration timeout) throws InterruptedException {
     return pages.waitIdle(pfn, timeout);

@@ -46,8 +46,9 @@ import java.util.function.Consumer;
  *
  * <h2>Waiting for idle</h2>
  *
- * <p>The release that takes a page to refcount 0 wakes the threads in {@link #waitIdle} on it
- * (hashed wait heads, no polling) and, if the page is {@linkplain #setWatched watched}, calls the
+ * <p>The release that leaves a page held by nothing but its CPU mappings (refcount == mapcount;
+ * refcount 0 once it is unmapped) wakes the threads in {@link #waitIdle} on it (hashed wait
+ * heads, no polling) and, if the page is {@linkplain #setWatched watched}, calls the
  * {@link PageIdleListener}.
  *
  * <p>Thread safety: every method may be called from any thread. The words are accessed with
@@ -191,6 +192,11 @@ public final class PageDescriptors {
     return (int) (counts >>> PIN_SHIFT);
   }
 
+  /** DMA-busy: held by more than its CPU mappings. */
+  private static boolean busy(long counts) {
+    return ref(counts) != maps(counts);
+  }
+
   /** Current refcount of the page. */
   public int refcount(long pfn) {
     return ref(counts(pfn));
@@ -213,8 +219,7 @@ public final class PageDescriptors {
 
   /** refcount - mapcount != 0: a pin, a get or an access beyond the CPU mappings holds it. */
   public boolean isDmaBusy(long pfn) {
-    long c = counts(pfn);
-    return ref(c) - maps(c) != 0;
+    return busy(counts(pfn));
   }
 
   /** refcount >= {@link #GUP_PIN_COUNTING_BIAS}: the page may be pinned for DMA. */
@@ -372,8 +377,9 @@ public final class PageDescriptors {
       if (wrong != null) {
         throw misuse(pfn, v, wrong);
       }
-      if (LONGS.compareAndSet(c, s, v, v - delta)) {
-        if (ref == (int) (delta & 0xFFFF_FFFFL)) {
+      long released = v - delta;
+      if (LONGS.compareAndSet(c, s, v, released)) {
+        if (ref(released) == maps(released)) {
           becameIdle(pfn, c, slot(pfn));
         }
         return;
@@ -381,7 +387,10 @@ public final class PageDescriptors {
     }
   }
 
-  /** The page just reached refcount 0: wake its waiters and tell the idle listener if watched. */
+  /**
+   * The page is held by nothing but CPU mappings now (idle once unmapped): wake its waiters and
+   * tell the idle listener if it is watched.
+   */
   private void becameIdle(long pfn, long[] c, int s) {
     // Volatile read after the volatile CAS: either this sees F_WAITERS, or the waiter, which set
     // the flag before re-reading the counts, sees refcount 0 (see waitIdle).
@@ -404,9 +413,14 @@ public final class PageDescriptors {
   // ---- waiting ----------------------------------------------------------------------------------
 
   /**
-   * Waits until the page is idle (refcount 0), woken by the put, unpin or unmap that makes it so.
-   * A layout break calls this with only its I/O lock held: the invalidate lock must be dropped
-   * first, or the slow paths that would release the page could not run.
+   * Waits until no pin, get or access holds the page any more: refcount == mapcount, which is
+   * refcount 0 (idle) for a page its caller has unmapped. Woken by the put or unpin that makes it
+   * so; no polling.
+   *
+   * <p>A layout break calls this after its busy scan unmapped the page, with the invalidate lock
+   * dropped (or the slow paths that would release the page could not run). While that lock is
+   * dropped a fault may map the page again, so waiting for refcount 0 itself could wait forever;
+   * the break instead retakes the lock and rescans, which unmaps the page again and finds it idle.
    *
    * @param timeout how long to wait at most
    * @return true when the page is idle, false when the timeout passed first
@@ -442,7 +456,7 @@ public final class PageDescriptors {
       return true;
     }
     int s = slot(pfn);
-    if (ref((long) LONGS.getVolatile(c, s + COUNTS)) == 0) {
+    if (!busy((long) LONGS.getVolatile(c, s + COUNTS))) {
       return true;
     }
     long start = System.nanoTime();
@@ -451,7 +465,7 @@ public final class PageDescriptors {
       for (;;) {
         // Announce first, then look: the releasing thread reads the flag after its CAS.
         LONGS.getAndBitwiseOr(c, s + FLAGS, F_WAITERS);
-        if (ref((long) LONGS.getVolatile(c, s + COUNTS)) == 0) {
+        if (!busy((long) LONGS.getVolatile(c, s + COUNTS))) {
           return true;
         }
         if (nanos == Long.MAX_VALUE) {
@@ -470,9 +484,10 @@ public final class PageDescriptors {
   // ---- watching (orphan reaper hook) ------------------------------------------------------------
 
   /**
-   * Marks or unmarks the page as watched: the release that makes a watched page idle calls the
-   * {@link PageIdleListener}. To close the race with a release that happened just before, mark
-   * first and then check {@link #isIdle}: either the check sees idle or the listener is called.
+   * Marks or unmarks the page as watched: the put or unpin that leaves a watched page held by
+   * nothing but CPU mappings (idle, once unmapped) calls the {@link PageIdleListener}. To close the
+   * race with a release that happened just before, mark first and then check {@link #isDmaBusy}:
+   * either the check sees the page free or the listener is called.
    */
   public void setWatched(long pfn, boolean watched) {
     checkPfn(pfn);

@@ -1,8 +1,9 @@
 package dev.daxfs.dax;
 
 /**
- * Told when a watched page becomes idle (refcount 0): the hook an orphan reaper uses to learn
- * that the last pin of a deleted file's page is gone.
+ * Told when a watched page becomes idle: no pin, get or access holds it any more (refcount ==
+ * mapcount, so refcount 0 for a page no CPU maps). The hook an orphan reaper uses to learn that
+ * the last pin of a deleted file's page is gone.
  *
  * <p>It runs on the thread whose put, unpin or unmap made the page idle: often a DMA completion
  * or a device's unpin, which holds no filesystem lock and must not be made to take one. An

@@ -201,6 +201,26 @@ class PageDescriptorsTest {
     assertTrue(waiter.get(1, TimeUnit.MINUTES));
   }
 
+  /**
+   * A layout break waits with the invalidate lock dropped, so a fault may map the page again
+   * meanwhile: the last unpin must still wake the waiter (the page is no longer DMA-busy), or
+   * the break would wait for a refcount 0 that the new mapping never allows.
+   */
+  @Test
+  void theLastUnpinWakesTheWaiterEvenIfThePageWasMappedAgain() throws Exception {
+    assertTrue(pages.tryPin(33));
+    Thread w = waiter(33);
+    while (w.getState() != Thread.State.WAITING) {
+      Thread.onSpinWait();
+    }
+    assertTrue(pages.tryMap(33));
+    pages.unpin(33);
+    w.join(TimeUnit.MINUTES.toMillis(1));
+    assertFalse(w.isAlive());
+    assertEquals(1, pages.refcount(33));
+    assertTrue(pages.waitIdle(33, Duration.ZERO), "mapped only: nothing to wait for");
+  }
+
   @Test
   void putAndUnmapWakeWaitersToo() throws Exception {
     pages.get(24);
