@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -120,20 +121,37 @@ public final class DmaDevice {
    */
   public CompletableFuture<DmaCompletion> write(CpuMapping mapping, long addr, byte[] data)
       throws ErrnoException {
-    return submit(mapping, addr, data.clone(), Transfer.Direction.TO_MEMORY, sequences.incrementAndGet()).done;
+    return write(mapping, addr, data, null);
+  }
+
+  /**
+   * {@link #write(CpuMapping, long, byte[])} whose hold starts only when {@code gate} completes:
+   * the pages stay pinned (or, for ODP, resolved) until the caller says so. Tests and
+   * {@code daxfs dma} use it to hold pages across a truncate without guessing at timings.
+   */
+  public CompletableFuture<DmaCompletion> write(
+      CpuMapping mapping, long addr, byte[] data, CompletionStage<?> gate) throws ErrnoException {
+    return submit(mapping, addr, data.clone(), Transfer.Direction.TO_MEMORY, sequences.incrementAndGet(), gate).done;
   }
 
   /** Writes {@code length} bytes of tag records ({@link DmaTag#pattern}) at {@code addr}. */
   public CompletableFuture<DmaCompletion> writeTagged(CpuMapping mapping, long addr, int length)
       throws ErrnoException {
+    return writeTagged(mapping, addr, length, null);
+  }
+
+  /** {@link #writeTagged(CpuMapping, long, int)} whose hold starts when {@code gate} completes. */
+  public CompletableFuture<DmaCompletion> writeTagged(
+      CpuMapping mapping, long addr, int length, CompletionStage<?> gate) throws ErrnoException {
     long seq = sequences.incrementAndGet();
-    return submit(mapping, addr, DmaTag.pattern(id, seq, checkLength(length)), Transfer.Direction.TO_MEMORY, seq).done;
+    return submit(mapping, addr, DmaTag.pattern(id, seq, checkLength(length)), Transfer.Direction.TO_MEMORY, seq, gate)
+        .done;
   }
 
   /** Reads {@code length} bytes of the mapping at {@code addr} into the device, asynchronously. */
   public CompletableFuture<byte[]> read(CpuMapping mapping, long addr, int length) throws ErrnoException {
     Transfer t =
-        submit(mapping, addr, new byte[checkLength(length)], Transfer.Direction.FROM_MEMORY, sequences.incrementAndGet());
+        submit(mapping, addr, new byte[checkLength(length)], Transfer.Direction.FROM_MEMORY, sequences.incrementAndGet(), null);
     return t.done.thenApply(c -> t.data);
   }
 
@@ -144,7 +162,8 @@ public final class DmaDevice {
     return length;
   }
 
-  private Transfer submit(CpuMapping mapping, long addr, byte[] data, Transfer.Direction direction, long seq)
+  private Transfer submit(
+      CpuMapping mapping, long addr, byte[] data, Transfer.Direction direction, long seq, CompletionStage<?> gate)
       throws ErrnoException {
     checkAvailable();
     checkLength(data.length);
@@ -173,7 +192,7 @@ public final class DmaDevice {
         PinHandle pin = gup().pinUserPages(owner, mapping, first * PAGE_SIZE, pages, toMemory ? Gup.FOLL_WRITE : 0);
         t = new Transfer(this, mapping, addr, data, direction, seq, pin.pfnArray(), pin, null, false, false);
       }
-      t.start();
+      t.start(gate);
       return t;
     } catch (ErrnoException | RuntimeException e) {
       failed.increment();
@@ -248,7 +267,7 @@ public final class DmaDevice {
         boolean dirty = direction == Transfer.Direction.TO_MEMORY;
         t = new Transfer(this, reg.mapping(), addr, data, direction, seq, frames, null, null, false, dirty);
       }
-      t.start();
+      t.start(null);
       return t;
     } catch (ErrnoException | RuntimeException e) {
       failed.increment();

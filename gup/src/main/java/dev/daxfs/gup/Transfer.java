@@ -12,6 +12,7 @@ import dev.daxfs.pmem.MediaErrorException;
 import dev.daxfs.pmem.PmemRegion;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -139,8 +140,19 @@ final class Transfer {
     notifierSeq = seq;
   }
 
-  /** Schedules the pieces; the hold and bandwidth time start now. */
-  void start() {
+  /**
+   * Schedules the pieces: the hold and bandwidth time start now, or when {@code gate} completes
+   * if it is not null (however it completes).
+   */
+  void start(CompletionStage<?> gate) {
+    if (gate == null) {
+      schedule();
+    } else {
+      gate.whenComplete((v, e) -> schedule());
+    }
+  }
+
+  private void schedule() {
     long total = device.spec().transferNanos(data.length);
     try {
       if (device.spec().timing() == WriteTiming.SPREAD && pageCount > 1) {
