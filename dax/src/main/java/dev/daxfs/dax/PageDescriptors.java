@@ -249,6 +249,8 @@ public final class PageDescriptors {
   }
 
   // ---- taking references ----------------------------------------------------------------------
+  // The hot methods are kept small so the JIT inlines them into gup's paths; everything that
+  // builds a message lives out of line.
 
   /**
    * Takes one plain reference (get_page / FOLL_GET), released by {@link #put}.
@@ -256,7 +258,16 @@ public final class PageDescriptors {
    * @return false, taking nothing, when the refcount is at {@link #REFCOUNT_LIMIT}
    */
   public boolean tryGet(long pfn) {
-    return tryAdd(pfn, 1L, Integer.MAX_VALUE, 0);
+    checkPfn(pfn);
+    long[] c = chunkForUpdate(pfn);
+    int s = slot(pfn);
+    long old = (long) LONGS.getAndAdd(c, s, 1L);
+    if (ref(old) >= REFCOUNT_LIMIT) {
+      // Back out; the old refcount was far above 0, so this cannot be an idle transition.
+      LONGS.getAndAdd(c, s, -1L);
+      return false;
+    }
+    return true;
   }
 
   /** {@link #tryGet}, throwing when the refcount is at its limit. */
@@ -275,29 +286,32 @@ public final class PageDescriptors {
    *     refcount is at {@link #REFCOUNT_LIMIT}
    */
   public boolean tryPin(long pfn) {
-    return tryAdd(pfn, PIN_DELTA, MAX_PINS, PIN_SHIFT);
+    checkPfn(pfn);
+    long[] c = chunkForUpdate(pfn);
+    int s = slot(pfn);
+    long old = (long) LONGS.getAndAdd(c, s, PIN_DELTA);
+    if (ref(old) >= REFCOUNT_LIMIT || pins(old) >= MAX_PINS) {
+      LONGS.getAndAdd(c, s, -PIN_DELTA);
+      return false;
+    }
+    return true;
   }
 
   /** A CPU mapping takes its reference and mapcount; false when a limit is reached. */
   boolean tryMap(long pfn) {
-    return tryAdd(pfn, MAP_DELTA, MAX_MAPCOUNT, MAP_SHIFT);
-  }
-
-  private boolean tryAdd(long pfn, long delta, int fieldLimit, int fieldShift) {
     checkPfn(pfn);
     long[] c = chunkForUpdate(pfn);
-    int s = slot(pfn) + COUNTS;
-    long old = (long) LONGS.getAndAdd(c, s, delta);
-    int field = fieldShift == 0 ? 0 : (int) ((old >>> fieldShift) & 0xFFFF);
-    if (ref(old) >= REFCOUNT_LIMIT || field >= fieldLimit) {
-      // Back out; the old refcount was far above 0, so this cannot be an idle transition.
-      LONGS.getAndAdd(c, s, -delta);
+    int s = slot(pfn);
+    long old = (long) LONGS.getAndAdd(c, s, MAP_DELTA);
+    if (ref(old) >= REFCOUNT_LIMIT || maps(old) >= MAX_MAPCOUNT) {
+      LONGS.getAndAdd(c, s, -MAP_DELTA);
       return false;
     }
     return true;
   }
 
   // ---- releasing references -------------------------------------------------------------------
+  // Each release checks before it commits, so a refused one leaves the counts untouched.
 
   /**
    * Drops one plain reference (put_page). Refused as misuse when it would take the refcount
@@ -306,7 +320,25 @@ public final class PageDescriptors {
    * @throws PageRefMisuseException for a put the caller cannot hold
    */
   public void put(long pfn) {
-    release(pfn, 1L, Release.PUT);
+    checkPfn(pfn);
+    long[] c = chunk(pfn);
+    if (c == null) {
+      throw unreferenced(pfn, "put");
+    }
+    int s = slot(pfn);
+    for (;;) {
+      long v = (long) LONGS.getVolatile(c, s);
+      if (ref(v) - 1 < maps(v) + pins(v) * GUP_PIN_COUNTING_BIAS) {
+        throw putMisuse(pfn, v);
+      }
+      long n = v - 1;
+      if (LONGS.compareAndSet(c, s, v, n)) {
+        if (!busy(n)) {
+          becameIdle(pfn, c, s);
+        }
+        return;
+      }
+    }
   }
 
   /**
@@ -316,75 +348,80 @@ public final class PageDescriptors {
    * @throws PageRefMisuseException for an unpin of a page that has no pin
    */
   public void unpin(long pfn) {
-    release(pfn, PIN_DELTA, Release.UNPIN);
-  }
-
-  /** A CPU mapping drops its reference and mapcount. */
-  void unmap(long pfn) {
-    release(pfn, MAP_DELTA, Release.UNMAP);
-  }
-
-  /** The three ways to release, with what each must find before it may proceed. */
-  private enum Release {
-    PUT("put"),
-    UNPIN("unpin"),
-    UNMAP("unmap");
-
-    /** How the refused call is named in the misuse report. */
-    final String verb;
-
-    Release(String verb) {
-      this.verb = verb;
-    }
-  }
-
-  private void release(long pfn, long delta, Release kind) {
     checkPfn(pfn);
     long[] c = chunk(pfn);
     if (c == null) {
-      throw misuse(pfn, 0L, kind.verb + " of page " + pfn + ", which nothing references");
+      throw unreferenced(pfn, "unpin");
     }
-    int s = slot(pfn) + COUNTS;
+    int s = slot(pfn);
     for (;;) {
       long v = (long) LONGS.getVolatile(c, s);
-      int ref = ref(v);
-      int maps = maps(v);
       int pins = pins(v);
-      String wrong = null;
-      switch (kind) {
-        case PUT -> {
-          if (ref - 1 < maps + pins * GUP_PIN_COUNTING_BIAS) {
-            wrong = ref == 0
-                ? "put of page " + pfn + " would take its refcount below zero"
-                : "put of page " + pfn + " would drop its refcount below what its pins and mappings hold";
-          }
-        }
-        case UNPIN -> {
-          if (pins == 0) {
-            wrong = "unpin of page " + pfn + ", which has no pin";
-          } else if (ref - GUP_PIN_COUNTING_BIAS < maps + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
-            wrong = "unpin of page " + pfn + " would drop its refcount below what its mappings hold";
-          }
-        }
-        case UNMAP -> {
-          if (maps == 0) {
-            wrong = "unmap of page " + pfn + ", which no CPU mapping maps";
-          } else if (ref - 1 < maps - 1 + pins * GUP_PIN_COUNTING_BIAS) {
-            wrong = "unmap of page " + pfn + " would drop its refcount below what its pins hold";
-          }
-        }
+      if (pins == 0 || ref(v) - GUP_PIN_COUNTING_BIAS < maps(v) + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
+        throw unpinMisuse(pfn, v);
       }
-      if (wrong != null) {
-        throw misuse(pfn, v, wrong);
-      }
-      long released = v - delta;
-      if (LONGS.compareAndSet(c, s, v, released)) {
-        if (ref(released) == maps(released)) {
-          becameIdle(pfn, c, slot(pfn));
+      long n = v - PIN_DELTA;
+      if (LONGS.compareAndSet(c, s, v, n)) {
+        if (!busy(n)) {
+          becameIdle(pfn, c, s);
         }
         return;
       }
     }
+  }
+
+  /** A CPU mapping drops its reference and mapcount. */
+  void unmap(long pfn) {
+    checkPfn(pfn);
+    long[] c = chunk(pfn);
+    if (c == null) {
+      throw unreferenced(pfn, "unmap");
+    }
+    int s = slot(pfn);
+    for (;;) {
+      long v = (long) LONGS.getVolatile(c, s);
+      if (maps(v) == 0 || ref(v) - 1 < maps(v) - 1 + pins(v) * GUP_PIN_COUNTING_BIAS) {
+        throw unmapMisuse(pfn, v);
+      }
+      long n = v - MAP_DELTA;
+      if (LONGS.compareAndSet(c, s, v, n)) {
+        if (!busy(n)) {
+          becameIdle(pfn, c, s);
+        }
+        return;
+      }
+    }
+  }
+
+  private PageRefMisuseException unreferenced(long pfn, String verb) {
+    return misuse(pfn, 0L, verb + " of page " + pfn + ", which nothing references");
+  }
+
+  private PageRefMisuseException putMisuse(long pfn, long v) {
+    return misuse(
+        pfn,
+        v,
+        ref(v) == 0
+            ? "put of page " + pfn + " would take its refcount below zero"
+            : "put of page " + pfn + " would drop its refcount below what its pins and mappings hold");
+  }
+
+  private PageRefMisuseException unpinMisuse(long pfn, long v) {
+    return misuse(
+        pfn,
+        v,
+        pins(v) == 0
+            ? "unpin of page " + pfn + ", which has no pin"
+            : "unpin of page " + pfn + " would drop its refcount below what its mappings hold");
+  }
+
+  private PageRefMisuseException unmapMisuse(long pfn, long v) {
+    return misuse(
+        pfn,
+        v,
+        maps(v) == 0
+            ? "unmap of page " + pfn + ", which no CPU mapping maps"
+            : "unmap of page " + pfn + " would drop its refcount below what its pins hold");
   }
 
   /**
@@ -631,9 +668,13 @@ public final class PageDescriptors {
 
   private void checkPfn(long pfn) {
     if (pfn < 0 || pfn >= pageCount) {
-      throw new IndexOutOfBoundsException(
-          "page frame " + pfn + " is outside the region's " + pageCount + " pages");
+      throw outside(pfn);
     }
+  }
+
+  private IndexOutOfBoundsException outside(long pfn) {
+    return new IndexOutOfBoundsException(
+        "page frame " + pfn + " is outside the region's " + pageCount + " pages");
   }
 
   private long[] chunk(long pfn) {

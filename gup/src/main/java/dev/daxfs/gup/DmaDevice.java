@@ -190,7 +190,7 @@ public final class DmaDevice {
         }
       } else {
         PinHandle pin = gup().pinUserPages(owner, mapping, first * PAGE_SIZE, pages, toMemory ? Gup.FOLL_WRITE : 0);
-        t = new Transfer(this, mapping, addr, data, direction, seq, pin.pfnArray(), pin, null, false, false);
+        t = new Transfer(this, mapping, addr, data, direction, seq, pin.pfns(), pin, null, false, false);
       }
       t.start(gate);
       return t;
@@ -263,7 +263,7 @@ public final class DmaDevice {
         long firstPage = addr / PAGE_SIZE - reg.start() / PAGE_SIZE;
         int pages = Transfer.pageCount(addr, data.length);
         long[] frames = new long[pages];
-        System.arraycopy(reg.pin().pfnArray(), (int) firstPage, frames, 0, pages);
+        System.arraycopy(reg.pin().pfns(), (int) firstPage, frames, 0, pages);
         boolean dirty = direction == Transfer.Direction.TO_MEMORY;
         t = new Transfer(this, reg.mapping(), addr, data, direction, seq, frames, null, null, false, dirty);
       }

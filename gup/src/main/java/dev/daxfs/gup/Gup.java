@@ -109,18 +109,28 @@ public final class Gup {
   public PinHandle pinUserPages(
       PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
       throws ErrnoException {
-    Objects.requireNonNull(owner, "owner");
-    if (owner.gup() != this) {
-      throw new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
+    if (owner == null || owner.gup() != this) {
+      throw foreignOwner(owner);
     }
     int flags = gupFlags | FOLL_PIN;
-    if ((flags & ~PIN_FLAGS) != 0) {
-      throw new ErrnoException(
-          Errno.EINVAL, "pin_user_pages takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(gupFlags));
+    checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
+    boolean write = (flags & FOLL_WRITE) != 0;
+    PageDescriptors pages = mapping.space().pages();
+    long first = start >>> PAGE_SHIFT;
+    long firstPfn;
+    long[] pfns = null;
+    if (nrPages == 1) {
+      firstPfn = grabFast(mapping, pages, first, write, true);
+      if (firstPfn == NOT_FAST) {
+        firstPfn = mapping.followPage(first, write, PageGrab.PIN);
+      }
+    } else {
+      pfns = grab(mapping, pages, first, nrPages, write, PageGrab.PIN);
+      firstPfn = pfns[0];
     }
-    long[] pfns = grab(mapping, start, nrPages, flags, PageGrab.PIN, leaseHolder);
-    long generation = owner.counters.acquired(nrPages);
-    return new PinHandle(owner, mapping, start >>> PAGE_SHIFT, pfns, flags, generation);
+    PinCounters.Cell cell = owner.counters.cell();
+    long generation = PinCounters.acquired(cell, nrPages);
+    return new PinHandle(owner, mapping, pages, first, firstPfn, pfns, flags, generation, cell);
   }
 
   /**
@@ -132,22 +142,19 @@ public final class Gup {
    *     twice), or when a page's descriptor refuses the unpin
    */
   public void unpinUserPages(PinHandle handle, boolean makeDirty) {
-    Objects.requireNonNull(handle, "handle");
-    DaxAddressSpace space = handle.mapping().space();
-    PageDescriptors pages = space.pages();
-    long[] pfns = handle.pfnArray();
     if (!handle.markReleased()) {
-      misuseEvents.increment();
-      throw pages.reportMisuse(pfns[0] == Pte.ZERO_PFN ? -1 : pfns[0], "second unpin of " + handle);
+      throw secondUnpin(handle);
     }
+    PageDescriptors pages = handle.pages;
+    int n = handle.nrPages();
     PageRefMisuseException refused = null;
-    for (int i = 0; i < pfns.length; i++) {
-      long pfn = pfns[i];
+    for (int i = 0; i < n; i++) {
+      long pfn = handle.pfn(i);
       if (pfn == Pte.ZERO_PFN) {
         continue;
       }
       if (makeDirty) {
-        space.markDirty(handle.fileIndex(i), pfn);
+        handle.mapping().space().markDirty(handle.fileIndex(i), pfn);
       }
       try {
         pages.unpin(pfn);
@@ -156,10 +163,23 @@ public final class Gup {
         refused = refused == null ? e : refused;
       }
     }
-    handle.owner().counters.released(pfns.length);
+    PinCounters.Cell cell = handle.cell.mine() ? handle.cell : handle.owner().counters.cell();
+    PinCounters.released(cell, n);
     if (refused != null) {
       throw refused;
     }
+  }
+
+  private PageRefMisuseException secondUnpin(PinHandle handle) {
+    misuseEvents.increment();
+    long pfn = handle.pfn(0);
+    return handle.pages.reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + handle);
+  }
+
+  private IllegalArgumentException foreignOwner(PinOwner owner) {
+    return owner == null
+        ? new IllegalArgumentException("a pin needs an owner")
+        : new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
   }
 
   // ---- get_user_pages ---------------------------------------------------------------------------
@@ -173,12 +193,11 @@ public final class Gup {
   public PageRefs getUserPages(CpuMapping mapping, long start, int nrPages, int gupFlags)
       throws ErrnoException {
     int flags = gupFlags | FOLL_GET;
-    if ((flags & ~GET_FLAGS) != 0) {
-      throw new ErrnoException(
-          Errno.EINVAL, "get_user_pages takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(gupFlags));
-    }
-    long[] pfns = grab(mapping, start, nrPages, flags, PageGrab.GET, null);
-    return new PageRefs(mapping, start >>> PAGE_SHIFT, pfns);
+    checkRequest(mapping, start, nrPages, flags, GET_FLAGS, null);
+    long first = start >>> PAGE_SHIFT;
+    long[] pfns =
+        grab(mapping, mapping.space().pages(), first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
+    return new PageRefs(mapping, first, pfns);
   }
 
   /**
@@ -204,85 +223,118 @@ public final class Gup {
 
   // ---- the walk -------------------------------------------------------------------------------
 
-  private static long[] grab(
-      CpuMapping mapping, long start, int nrPages, int flags, PageGrab kind, Object leaseHolder)
+  /** What {@link #grabFast} returns when the page must take the slow path. */
+  private static final long NOT_FAST = Long.MIN_VALUE;
+
+  /** Checks the arguments and, for FOLL_LONGTERM, asks the policy. */
+  private static void checkRequest(
+      CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
       throws ErrnoException {
+    if (mapping == null
+        || (flags & ~allowed) != 0
+        || nrPages <= 0
+        || start < 0
+        || (start & ((1 << PAGE_SHIFT) - 1)) != 0
+        || (start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages
+        || ((flags & FOLL_WRITE) != 0 && !mapping.writable())) {
+      throw badRequest(mapping, start, nrPages, flags, allowed);
+    }
+    if ((flags & FOLL_LONGTERM) != 0) {
+      DaxAddressSpace space = mapping.space();
+      long index = mapping.fileIndex(start >>> PAGE_SHIFT);
+      space.checkLongTermPin(
+          new LongTermPinRequest(space, index, index + nrPages, (flags & FOLL_WRITE) != 0, false, leaseHolder));
+    }
+  }
+
+  /** The error for a request {@link #checkRequest} refused. */
+  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
     Objects.requireNonNull(mapping, "mapping");
+    if ((flags & ~allowed) != 0) {
+      return new ErrnoException(
+          Errno.EINVAL,
+          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
+              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
+    }
     if (nrPages <= 0) {
-      throw new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
+      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
     }
     if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
-      throw new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
+      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
     }
-    long first = start >>> PAGE_SHIFT;
-    if (first > mapping.pageCount() - nrPages) {
-      throw new ErrnoException(
+    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
+      long first = start >>> PAGE_SHIFT;
+      return new ErrnoException(
           Errno.EFAULT,
           "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
               + mapping.pageCount() + " pages");
     }
-    boolean write = (flags & FOLL_WRITE) != 0;
-    if (write && !mapping.writable()) {
-      throw new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
-    }
-    DaxAddressSpace space = mapping.space();
-    if ((flags & FOLL_LONGTERM) != 0) {
-      long index = mapping.fileIndex(first);
-      space.checkLongTermPin(new LongTermPinRequest(space, index, index + nrPages, write, false, leaseHolder));
-    }
-    PageDescriptors pages = space.pages();
+    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
+  }
+
+  /**
+   * Takes references on {@code nrPages} pages: the fast path while it can, then the slow path
+   * for the rest; on an error releases what it took.
+   */
+  private static long[] grab(
+      CpuMapping mapping, PageDescriptors pages, long first, int nrPages, boolean write, PageGrab kind)
+      throws ErrnoException {
     long[] pfns = new long[nrPages];
-    int done = grabFast(mapping, pages, first, pfns, write, kind);
+    boolean pin = kind == PageGrab.PIN;
+    int done = 0;
+    while (done < nrPages) {
+      long pfn = grabFast(mapping, pages, first + done, write, pin);
+      if (pfn == NOT_FAST) {
+        break;
+      }
+      pfns[done++] = pfn;
+    }
     try {
       for (; done < nrPages; done++) {
         pfns[done] = mapping.followPage(first + done, write, kind);
       }
     } catch (ErrnoException | RuntimeException e) {
-      release(pages, pfns, done, kind);
+      for (int i = 0; i < done; i++) {
+        if (pfns[i] != Pte.ZERO_PFN) {
+          drop(pages, pfns[i], pin);
+        }
+      }
       throw e;
     }
     return pfns;
   }
 
   /**
-   * The lock-free walk: takes references through present ptes until the first page it cannot
-   * take that way; returns how many it took.
+   * The lock-free path for one page: reads the pte, takes the reference on the page it names
+   * (one atomic add), and reads the pte again. Returns the page frame ({@link Pte#ZERO_PFN} for
+   * the zero page, which takes no reference), or {@link #NOT_FAST} when the pte is absent, does
+   * not allow the access, or changed meanwhile (the reference is backed out): the slow path
+   * takes over.
    */
-  private static int grabFast(
-      CpuMapping mapping, PageDescriptors pages, long first, long[] pfns, boolean write, PageGrab kind) {
-    for (int i = 0; i < pfns.length; i++) {
-      long pte = mapping.pte(first + i);
-      if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
-        return i;
-      }
-      if (Pte.zeroPage(pte)) {
-        pfns[i] = Pte.ZERO_PFN;
-        continue;
-      }
-      long pfn = Pte.pfn(pte);
-      if (!(kind == PageGrab.PIN ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
-        return i;
-      }
-      // Revalidate: the pte may have been cleared (and the page freed) since it was read.
-      if (mapping.pte(first + i) != pte) {
-        drop(pages, pfn, kind);
-        return i;
-      }
-      pfns[i] = pfn;
+  private static long grabFast(CpuMapping mapping, PageDescriptors pages, long pageNo, boolean write, boolean pin) {
+    long pte = mapping.pte(pageNo);
+    if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
+      return NOT_FAST;
     }
-    return pfns.length;
+    if (Pte.zeroPage(pte)) {
+      return Pte.ZERO_PFN;
+    }
+    long pfn = Pte.pfn(pte);
+    if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
+      return NOT_FAST;
+    }
+    // Revalidate: the pte may have been cleared (and the page freed) since it was read. If it
+    // still holds, the reference was taken before any unmap of it, hence before any busy scan
+    // that follows the unmap.
+    if (mapping.pte(pageNo) != pte) {
+      drop(pages, pfn, pin);
+      return NOT_FAST;
+    }
+    return pfn;
   }
 
-  private static void release(PageDescriptors pages, long[] pfns, int count, PageGrab kind) {
-    for (int i = 0; i < count; i++) {
-      if (pfns[i] != Pte.ZERO_PFN) {
-        drop(pages, pfns[i], kind);
-      }
-    }
-  }
-
-  private static void drop(PageDescriptors pages, long pfn, PageGrab kind) {
-    if (kind == PageGrab.PIN) {
+  private static void drop(PageDescriptors pages, long pfn, boolean pin) {
+    if (pin) {
       pages.unpin(pfn);
     } else {
       pages.put(pfn);

@@ -1,6 +1,7 @@
 package dev.daxfs.gup;
 
 import dev.daxfs.dax.CpuMapping;
+import dev.daxfs.dax.PageDescriptors;
 import dev.daxfs.dax.Pte;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -31,7 +32,13 @@ public final class PinHandle {
   /** Mapping page number of the first page. */
   private final long firstPage;
 
-  /** Page frames, one per page; {@link Pte#ZERO_PFN} for the zero page of a read pin. */
+  /** The pages' descriptor table. */
+  final PageDescriptors pages;
+
+  /** Page frame of the first page; {@link Pte#ZERO_PFN} for the zero page of a read pin. */
+  private final long firstPfn;
+
+  /** Page frames of every page, or null for a one-page pin (which needs no array). */
   private final long[] pfns;
 
   /** The FOLL_* flags the pin was taken with (FOLL_PIN included). */
@@ -40,14 +47,25 @@ public final class PinHandle {
   /** Process-unique number of this pin call. */
   private final long generation;
 
+  /** The counter cell of the thread that pinned; the unpin counts there if it is the same thread. */
+  final PinCounters.Cell cell;
+
   /** Set, once, by the unpin. */
   @SuppressWarnings("unused") // through RELEASED
   private volatile boolean released;
 
-  PinHandle(PinOwner owner, CpuMapping mapping, long firstPage, long[] pfns, int flags, long generation) {
+  /**
+   * @param pfns the page frames, or null for one page at {@code firstPfn}
+   */
+  PinHandle(
+      PinOwner owner, CpuMapping mapping, PageDescriptors pages, long firstPage, long firstPfn,
+      long[] pfns, int flags, long generation, PinCounters.Cell cell) {
     this.owner = owner;
+    this.cell = cell;
     this.mapping = mapping;
+    this.pages = pages;
     this.firstPage = firstPage;
+    this.firstPfn = firstPfn;
     this.pfns = pfns;
     this.flags = flags;
     this.generation = generation;
@@ -58,8 +76,9 @@ public final class PinHandle {
     return RELEASED.compareAndSet(this, false, true);
   }
 
-  long[] pfnArray() {
-    return pfns;
+  /** The page frames, one per page (a copy). */
+  public long[] pfns() {
+    return pfns == null ? new long[] {firstPfn} : pfns.clone();
   }
 
   /** Who holds the pins. */
@@ -79,11 +98,15 @@ public final class PinHandle {
 
   /** Number of pinned pages. */
   public int nrPages() {
-    return pfns.length;
+    return pfns == null ? 1 : pfns.length;
   }
 
   /** Page frame of pinned page {@code i}, or {@link Pte#ZERO_PFN}. */
   public long pfn(int i) {
+    if (pfns == null) {
+      java.util.Objects.checkIndex(i, 1);
+      return firstPfn;
+    }
     return pfns[i];
   }
 
@@ -119,7 +142,7 @@ public final class PinHandle {
 
   @Override
   public String toString() {
-    return "pin #" + Long.toHexString(generation) + " of " + pfns.length + " pages of inode "
+    return "pin #" + Long.toHexString(generation) + " of " + nrPages() + " pages of inode "
         + mapping.space().inode() + " from index " + fileIndex(0) + " held by " + owner
         + (isReleased() ? " (released)" : "");
   }

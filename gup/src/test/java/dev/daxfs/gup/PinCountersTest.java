@@ -20,8 +20,9 @@ class PinCountersTest {
               () -> {
                 Set<Long> mine = new HashSet<>();
                 for (int i = 0; i < 10_000; i++) {
-                  mine.add(c.acquired(2));
-                  c.released(1);
+                  PinCounters.Cell cell = c.cell();
+                  mine.add(PinCounters.acquired(cell, 2));
+                  PinCounters.released(c.cell(), 1);
                 }
                 generations.addAll(mine);
               });
