@@ -112,7 +112,8 @@ public final class DmaEmulator implements AutoCloseable {
 
   /**
    * Closes every registration, lets the transfers in flight finish (up to a minute) and stops
-   * the scheduler.
+   * the scheduler. A gated transfer whose gate has not completed yet is not in flight: its pages
+   * stay pinned until the gate completes, and it then fails with ENXIO and unpins.
    */
   @Override
   public void close() {
