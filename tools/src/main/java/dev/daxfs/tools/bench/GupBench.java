@@ -95,6 +95,14 @@ public final class GupBench implements Callable<Integer> {
     double atomicNs = median(atomic);
     double pinNs = median(pinUnpin);
     double batchNs = median(batch);
+    // Each round measures the baseline right before the pin path, so a round's ratio sees one
+    // machine state; the median of those ratios is steadier on a shared machine than a ratio of
+    // medians.
+    double[] ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      ratios[r] = pinUnpin[r] / atomic[r];
+    }
+    double ratio = median(ratios);
     double[] wake = wakeLatenciesMicros(gup, owner, mapping, pages, blocks.blockOf(0), wakes);
 
     long tableOf16GiB = PageDescriptors.detached(SIXTEEN_GIB / PAGE).bytesAllocated();
@@ -117,9 +125,10 @@ public final class GupBench implements Callable<Integer> {
     report.put("quick", quick);
     report.put("pin_unpin_ns", round(pinNs));
     report.put("atomic_pair_ns", round(atomicNs));
-    report.put("pin_ratio_vs_atomic", round(pinNs / atomicNs));
+    report.put("pin_ratio_vs_atomic", round(ratio));
+    report.put("pin_ratio_statistic", "median over rounds of pin_unpin_ns / atomic_pair_ns");
     report.put("pin_ratio_target", PIN_RATIO_TARGET);
-    report.put("pin_ratio_met", pinNs / atomicNs <= PIN_RATIO_TARGET);
+    report.put("pin_ratio_met", ratio <= PIN_RATIO_TARGET);
     report.put("pin_batch_512_ns_per_page", round(batchNs));
     report.put("wake_latency_us_p50", round(percentile(wake, 50)));
     report.put("wake_latency_us_p99", round(percentile(wake, 99)));
@@ -284,7 +293,7 @@ public final class GupBench implements Callable<Integer> {
         Boolean.TRUE.equals(r.get("quick")) ? " (quick run: not a measurement)" : "");
     out.printf("  pin + unpin, one page          %10.2f ns%n", (Double) r.get("pin_unpin_ns"));
     out.printf("  two atomic adds (the limit)    %10.2f ns%n", (Double) r.get("atomic_pair_ns"));
-    out.printf("  ratio                          %10.2f   (target <= %.1f: %s)%n",
+    out.printf("  ratio (median of rounds)       %10.2f   (target <= %.1f: %s)%n",
         (Double) r.get("pin_ratio_vs_atomic"), PIN_RATIO_TARGET, met(r.get("pin_ratio_met")));
     out.printf("  512-page pin + unpin, per page %10.2f ns%n", (Double) r.get("pin_batch_512_ns_per_page"));
     out.printf("  wake-up after last unpin, p50  %10.2f us (target <= %.0f: %s), p99 %.2f us%n",

@@ -39,8 +39,10 @@ class GupBenchTest {
     }
     assertEquals("gup", report.get("suite").asText());
     assertTrue(report.get("flush_model").asText().length() > 0);
-    double ratio = report.get("pin_unpin_ns").asDouble() / report.get("atomic_pair_ns").asDouble();
-    assertEquals(ratio, report.get("pin_ratio_vs_atomic").asDouble(), 0.02 * ratio + 0.01);
+    assertEquals(
+        report.get("pin_ratio_vs_atomic").asDouble() <= 2.0, report.get("pin_ratio_met").asBoolean());
+    assertEquals(
+        report.get("wake_latency_us_p50").asDouble() <= 100, report.get("wake_latency_met").asBoolean());
     // Memory is not a timing: the table's own accounting stays within 32 bytes a page plus
     // array headers and the directory.
     assertTrue(report.get("descriptor_bytes_per_page_accounted").asDouble() <= 32.1, r[1]);
