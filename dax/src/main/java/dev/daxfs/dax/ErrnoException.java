@@ -1,23 +1,38 @@
 package dev.daxfs.dax;
 
-/** An operation failed with a POSIX error; the message says what and where. */
+import java.util.Objects;
+
+/**
+ * An operation was refused with a POSIX error. The message is one sentence saying what was wrong;
+ * {@link #errno()} is what a system-call boundary (FUSE, the control socket) returns.
+ *
+ * <p>Unchecked, like {@link java.io.UncheckedIOException}: nearly every filesystem operation
+ * can fail with some errno, and the boundaries that translate them (FUSE replies, the control
+ * socket, the command line) catch it in one place each.
+ */
 public class ErrnoException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** The error the caller sees. */
+  /** The error number this failure maps to. */
   private final Errno errno;
 
   public ErrnoException(Errno errno, String message) {
-    super(errno.name() + ": " + message);
-    this.errno = errno;
+    super(Objects.requireNonNull(message, "message"));
+    this.errno = Objects.requireNonNull(errno, "errno");
   }
 
   public ErrnoException(Errno errno, String message, Throwable cause) {
-    super(errno.name() + ": " + message, cause);
-    this.errno = errno;
+    super(Objects.requireNonNull(message, "message"), cause);
+    this.errno = Objects.requireNonNull(errno, "errno");
   }
 
-  public Errno errno() {
+  /** The POSIX error this failure reports. */
+  public final Errno errno() {
     return errno;
+  }
+
+  @Override
+  public String toString() {
+    return errno + ": " + getMessage();
   }
 }

@@ -1,0 +1,360 @@
+package dev.daxfs.gup;
+
+import dev.daxfs.dax.CpuMapping;
+import dev.daxfs.dax.DaxAddressSpace;
+import dev.daxfs.dax.Errno;
+import dev.daxfs.dax.ErrnoException;
+import dev.daxfs.dax.LongTermPinRequest;
+import dev.daxfs.dax.PageDescriptors;
+import dev.daxfs.dax.PageGrab;
+import dev.daxfs.dax.PageRefMisuseException;
+import dev.daxfs.dax.Pte;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * get_user_pages and pin_user_pages (mm/gup.c) over daxfs mappings.
+ *
+ * <h2>Pins and references</h2>
+ *
+ * {@link #pinUserPages} (FOLL_PIN) pins each page: +1024 to its refcount and +1 to its exact
+ * pin count, and returns a {@link PinHandle} that {@link #unpinUserPages} releases exactly once.
+ * {@link #getUserPages} (FOLL_GET) takes +1 per page, released by {@link #putUserPages}. The two
+ * never mix, and a plain put can never release a pin (see {@link PageDescriptors}).
+ *
+ * <h2>The fast path and the slow path</h2>
+ *
+ * The fast path takes no lock. For each page it reads the mapping's pte, takes its reference on
+ * the page the pte names (one atomic add), and reads the pte again: if it changed, the pte was
+ * cleared or replaced meanwhile, so it backs the reference out and leaves the page to the slow
+ * path. A pte that is absent, or read-only for a FOLL_WRITE request, also goes to the slow path,
+ * which faults the page in holding the mapping's mmap lock and the file's invalidate lock shared
+ * and takes the reference under the page's entry lock ({@link CpuMapping#followPage}).
+ *
+ * <p>Why the re-check suffices: a layout break holds the invalidate lock exclusively (so no slow
+ * path runs), clears every pte of the range, and only then scans the page descriptors. A fast
+ * path whose second pte read still saw the pte took its reference before the pte was cleared,
+ * hence before the scan, which therefore sees it; one whose second read saw the change backs out
+ * (its transient reference is at worst seen as busy, and its release wakes the waiter). After a
+ * break has blocked faults and unmapped, a new pin is either visible to the busy scan or never
+ * taken.
+ *
+ * <h2>Errors</h2>
+ *
+ * EINVAL for bad arguments (unaligned start, no pages, unknown or mixed flags); EFAULT outside the
+ * mapping, in a munmapped range, for FOLL_WRITE on a read-only mapping, or at or beyond end of
+ * file; EOPNOTSUPP (or whatever the address space's long-term pin policy says) for FOLL_LONGTERM;
+ * EIO for a poisoned page met by the slow path; ENOMEM when a page cannot take another pin; any
+ * errno of the filesystem's block mapping. A partial pin is undone before an error is thrown.
+ *
+ * <h2>Counters</h2>
+ *
+ * pins_acquired and pins_released are counted per owner in per-thread cells (no atomic on the
+ * pin path); {@link #stats} sums them.
+ */
+public final class Gup {
+
+  /** The device will write the pages: fault them for write first (Linux's value). */
+  public static final int FOLL_WRITE = 1;
+
+  /** Take plain references (get_user_pages); released by a put (Linux's value). */
+  public static final int FOLL_GET = 1 << 1;
+
+  /** The pin lasts indefinitely (RDMA registration): the long-term pin policy decides (Linux's value). */
+  public static final int FOLL_LONGTERM = 1 << 8;
+
+  /** Take pins (pin_user_pages); released by an unpin. Internal in Linux; implied here. */
+  public static final int FOLL_PIN = 1 << 18;
+
+  private static final int PIN_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN;
+  private static final int GET_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_GET;
+  private static final int PAGE_SHIFT = PageDescriptors.PAGE_SHIFT;
+
+  /** Pin owners by name. */
+  private final ConcurrentHashMap<String, PinOwner> owners = new ConcurrentHashMap<>();
+
+  /** Misuses refused by gup calls. */
+  private final LongAdder misuseEvents = new LongAdder();
+
+  /** The owner called {@code name}, made on first use. */
+  public PinOwner owner(String name) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("a pin owner needs a name");
+    }
+    return owners.computeIfAbsent(name, n -> new PinOwner(this, n));
+  }
+
+  // ---- pin_user_pages ---------------------------------------------------------------------------
+
+  /**
+   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} for
+   * {@code owner}. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM (FOLL_PIN is implied). A
+   * long-term pin names the owner as its holder to the policy.
+   *
+   * @throws ErrnoException see the class comment; nothing stays pinned when it is thrown
+   */
+  public PinHandle pinUserPages(PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags)
+      throws ErrnoException {
+    return pinUserPages(owner, mapping, start, nrPages, gupFlags, owner);
+  }
+
+  /**
+   * {@link #pinUserPages(PinOwner, CpuMapping, long, int, int)} naming {@code leaseHolder} to
+   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
+   * registration, a control-socket session).
+   */
+  public PinHandle pinUserPages(
+      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+      throws ErrnoException {
+    if (owner == null || owner.gup() != this) {
+      throw foreignOwner(owner);
+    }
+    int flags = gupFlags | FOLL_PIN;
+    checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
+    boolean write = (flags & FOLL_WRITE) != 0;
+    PageDescriptors pages = mapping.space().pages();
+    long first = start >>> PAGE_SHIFT;
+    long firstPfn;
+    long[] pfns = null;
+    if (nrPages == 1) {
+      firstPfn = grabFast(mapping, pages, first, write, true);
+      if (firstPfn == NOT_FAST) {
+        firstPfn = mapping.followPage(first, write, PageGrab.PIN);
+      }
+    } else {
+      pfns = grab(mapping, pages, first, nrPages, write, PageGrab.PIN);
+      firstPfn = pfns[0];
+    }
+    PinCounters.Cell cell = owner.counters.cell();
+    long generation = PinCounters.acquired(cell, nrPages);
+    return new PinHandle(owner, mapping, pages, first, firstPfn, pfns, flags, generation, cell);
+  }
+
+  /**
+   * Releases the pins of {@code handle} (unpin_user_pages, or unpin_user_pages_dirty_lock with
+   * {@code makeDirty}: the file's entries of the pages are marked dirty first, so the next fsync
+   * writes back what the device wrote).
+   *
+   * @throws PageRefMisuseException for a second unpin of the same handle (nothing is released
+   *     twice), or when a page's descriptor refuses the unpin
+   */
+  public void unpinUserPages(PinHandle handle, boolean makeDirty) {
+    if (!handle.markReleased()) {
+      throw secondUnpin(handle);
+    }
+    PageDescriptors pages = handle.pages;
+    int n = handle.nrPages();
+    PageRefMisuseException refused = null;
+    for (int i = 0; i < n; i++) {
+      long pfn = handle.pfn(i);
+      if (pfn == Pte.ZERO_PFN) {
+        continue;
+      }
+      if (makeDirty) {
+        handle.mapping().space().markDirty(handle.fileIndex(i), pfn);
+      }
+      try {
+        pages.unpin(pfn);
+      } catch (PageRefMisuseException e) {
+        misuseEvents.increment();
+        refused = refused == null ? e : refused;
+      }
+    }
+    PinCounters.Cell cell = handle.cell.mine() ? handle.cell : handle.owner().counters.cell();
+    PinCounters.released(cell, n);
+    if (refused != null) {
+      throw refused;
+    }
+  }
+
+  private PageRefMisuseException secondUnpin(PinHandle handle) {
+    misuseEvents.increment();
+    long pfn = handle.pfn(0);
+    return handle.pages.reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + handle);
+  }
+
+  private IllegalArgumentException foreignOwner(PinOwner owner) {
+    return owner == null
+        ? new IllegalArgumentException("a pin needs an owner")
+        : new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
+  }
+
+  // ---- get_user_pages ---------------------------------------------------------------------------
+
+  /**
+   * Takes one plain reference on each of {@code nrPages} pages of {@code mapping} from byte
+   * address {@code start} (FOLL_GET is implied; FOLL_WRITE and FOLL_LONGTERM are allowed).
+   *
+   * @throws ErrnoException as for pins; nothing stays referenced when it is thrown
+   */
+  public PageRefs getUserPages(CpuMapping mapping, long start, int nrPages, int gupFlags)
+      throws ErrnoException {
+    int flags = gupFlags | FOLL_GET;
+    checkRequest(mapping, start, nrPages, flags, GET_FLAGS, null);
+    long first = start >>> PAGE_SHIFT;
+    long[] pfns =
+        grab(mapping, mapping.space().pages(), first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
+    return new PageRefs(mapping, first, pfns);
+  }
+
+  /**
+   * Drops the references of {@code refs} (put_page on each).
+   *
+   * @throws PageRefMisuseException for a second put of the same references
+   */
+  public void putUserPages(PageRefs refs) {
+    Objects.requireNonNull(refs, "refs");
+    PageDescriptors pages = refs.mapping().space().pages();
+    long[] pfns = refs.pfnArray();
+    if (!refs.markReleased()) {
+      misuseEvents.increment();
+      throw pages.reportMisuse(pfns[0] == Pte.ZERO_PFN ? -1 : pfns[0], "second put of the " + pfns.length
+          + " page references from file index " + refs.fileIndex(0) + " of inode " + refs.mapping().space().inode());
+    }
+    for (long pfn : pfns) {
+      if (pfn != Pte.ZERO_PFN) {
+        pages.put(pfn);
+      }
+    }
+  }
+
+  // ---- the walk -------------------------------------------------------------------------------
+
+  /** What {@link #grabFast} returns when the page must take the slow path. */
+  private static final long NOT_FAST = Long.MIN_VALUE;
+
+  /** Checks the arguments and, for FOLL_LONGTERM, asks the policy. */
+  private static void checkRequest(
+      CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
+      throws ErrnoException {
+    if (mapping == null
+        || (flags & ~allowed) != 0
+        || nrPages <= 0
+        || start < 0
+        || (start & ((1 << PAGE_SHIFT) - 1)) != 0
+        || (start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages
+        || ((flags & FOLL_WRITE) != 0 && !mapping.writable())) {
+      throw badRequest(mapping, start, nrPages, flags, allowed);
+    }
+    if ((flags & FOLL_LONGTERM) != 0) {
+      DaxAddressSpace space = mapping.space();
+      long index = mapping.fileIndex(start >>> PAGE_SHIFT);
+      space.checkLongTermPin(
+          new LongTermPinRequest(space, index, index + nrPages, (flags & FOLL_WRITE) != 0, false, leaseHolder));
+    }
+  }
+
+  /** The error for a request {@link #checkRequest} refused. */
+  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
+    Objects.requireNonNull(mapping, "mapping");
+    if ((flags & ~allowed) != 0) {
+      return new ErrnoException(
+          Errno.EINVAL,
+          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
+              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
+    }
+    if (nrPages <= 0) {
+      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
+    }
+    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
+      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
+    }
+    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
+      long first = start >>> PAGE_SHIFT;
+      return new ErrnoException(
+          Errno.EFAULT,
+          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
+              + mapping.pageCount() + " pages");
+    }
+    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
+  }
+
+  /**
+   * Takes references on {@code nrPages} pages: the fast path while it can, then the slow path
+   * for the rest; on an error releases what it took.
+   */
+  private static long[] grab(
+      CpuMapping mapping, PageDescriptors pages, long first, int nrPages, boolean write, PageGrab kind)
+      throws ErrnoException {
+    long[] pfns = new long[nrPages];
+    boolean pin = kind == PageGrab.PIN;
+    int done = 0;
+    while (done < nrPages) {
+      long pfn = grabFast(mapping, pages, first + done, write, pin);
+      if (pfn == NOT_FAST) {
+        break;
+      }
+      pfns[done++] = pfn;
+    }
+    try {
+      for (; done < nrPages; done++) {
+        pfns[done] = mapping.followPage(first + done, write, kind);
+      }
+    } catch (RuntimeException e) {
+      for (int i = 0; i < done; i++) {
+        if (pfns[i] != Pte.ZERO_PFN) {
+          drop(pages, pfns[i], pin);
+        }
+      }
+      throw e;
+    }
+    return pfns;
+  }
+
+  /**
+   * The lock-free path for one page: reads the pte, takes the reference on the page it names
+   * (one atomic add), and reads the pte again. Returns the page frame ({@link Pte#ZERO_PFN} for
+   * the zero page, which takes no reference), or {@link #NOT_FAST} when the pte is absent, does
+   * not allow the access, or changed meanwhile (the reference is backed out): the slow path
+   * takes over.
+   */
+  private static long grabFast(CpuMapping mapping, PageDescriptors pages, long pageNo, boolean write, boolean pin) {
+    long pte = mapping.pte(pageNo);
+    if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
+      return NOT_FAST;
+    }
+    if (Pte.zeroPage(pte)) {
+      return Pte.ZERO_PFN;
+    }
+    long pfn = Pte.pfn(pte);
+    if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
+      return NOT_FAST;
+    }
+    // Revalidate: the pte may have been cleared (and the page freed) since it was read. If it
+    // still holds, the reference was taken before any unmap of it, hence before any busy scan
+    // that follows the unmap.
+    if (mapping.pte(pageNo) != pte) {
+      drop(pages, pfn, pin);
+      return NOT_FAST;
+    }
+    return pfn;
+  }
+
+  private static void drop(PageDescriptors pages, long pfn, boolean pin) {
+    if (pin) {
+      pages.unpin(pfn);
+    } else {
+      pages.put(pfn);
+    }
+  }
+
+  // ---- counters -------------------------------------------------------------------------------
+
+  /** The counters now. */
+  public GupStats stats() {
+    long acquired = 0;
+    long released = 0;
+    Map<String, Long> outstanding = new TreeMap<>();
+    for (PinOwner o : owners.values()) {
+      long a = o.pinsAcquired();
+      long r = o.pinsReleased();
+      acquired += a;
+      released += r;
+      outstanding.put(o.name(), a - r);
+    }
+    return new GupStats(acquired, released, misuseEvents.sum(), outstanding);
+  }
+}
