@@ -47,6 +47,13 @@ final class FsTesting {
     return x;
   }
 
+  /** As {@link #assertErrno(Errno, Executable)}, saying what was tried. */
+  static ErrnoException assertErrno(Errno expected, Executable e, String what) {
+    ErrnoException x = assertThrows(ErrnoException.class, e, what);
+    assertEquals(expected, x.errno(), () -> what + ": wrong errno; message: " + x.getMessage());
+    return x;
+  }
+
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
