@@ -516,6 +516,23 @@ class NamespaceTest {
   }
 
   @Test
+  void renameErrnoOrderFollowsLinux() {
+    // do_renameat2(): ENOENT for the source, then EEXIST (NOREPLACE) or ENOENT (EXCHANGE) for
+    // the target, then the ancestor checks (EINVAL, ENOTEMPTY), and only then vfs_rename's type
+    // checks.
+    Attr a = mkdir(root, "a");
+    Attr b = mkdir(a.ino(), "b");
+    create(b.ino(), "existing");
+    create(a.ino(), "f");
+    assertErrno(Errno.EEXIST, () -> fs.rename(ROOT, root, name("a"), b.ino(), name("existing"),
+        Namespace.RENAME_NOREPLACE), "NOREPLACE onto an existing name inside the source");
+    assertErrno(Errno.ENOENT, () -> fs.rename(ROOT, root, name("a"), b.ino(), name("missing"),
+        Namespace.RENAME_EXCHANGE), "EXCHANGE with a missing name inside the source");
+    assertErrno(Errno.ENOTEMPTY, () -> fs.rename(ROOT, a.ino(), name("f"), root, name("a"), 0),
+        "a file onto its own ancestor");
+  }
+
+  @Test
   void renameNoReplace() {
     Attr a = create(root, "a");
     create(root, "b");
