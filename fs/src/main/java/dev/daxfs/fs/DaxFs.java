@@ -107,6 +107,19 @@ public final class DaxFs implements AutoCloseable {
     sb.store(region);
   }
 
+  /** True when either superblock copy of {@code region} carries the daxfs magic. */
+  public static boolean holdsFilesystem(PmemRegion region) {
+    if (region.size() < 2L * Layout.BLOCK) {
+      return false;
+    }
+    try {
+      return region.loadLong(0) == Superblock.MAGIC
+          || region.loadLong(Layout.BLOCK) == Superblock.MAGIC;
+    } catch (dev.daxfs.pmem.MediaErrorException e) {
+      return false;
+    }
+  }
+
   /**
    * Mounts the filesystem on {@code region}: after a clean unmount it loads the allocator
    * checkpoint; otherwise it rolls back unfinished journal transactions, replays every log to

@@ -14,9 +14,13 @@ final class Eviction {
     this.vol = vol;
   }
 
-  /** Whether {@code in} (locked) can be freed right now: no device may touch its blocks. */
+  /**
+   * Whether {@code in} can be freed right now: no device may touch its blocks. Eviction needs
+   * no unmapping: an inode is evicted only when no handle is open, and every CPU mapping holds
+   * a handle; without a mapping no new pin can be taken, so the descriptors tell the truth.
+   */
   boolean canFreeNow(Inode in) {
-    return true;
+    return !vol.layouts.busy(in);
   }
 
   /**
@@ -25,7 +29,6 @@ final class Eviction {
    */
   void freeIn(Txn txn, Inode in) {
     if (in.isRegular()) {
-      vol.layouts.breakLayout(in, 0, Inode.MAX_PAGES);
       in.blocks.forEach(0, Long.MAX_VALUE,
           (page, e) -> txn.freeAfterCommit(BlockMap.block(e), 1));
     }
@@ -54,6 +57,7 @@ final class Eviction {
    * Takes the inode's lock.
    */
   void released(Inode in) {
+    in.io.writeLock().lock();
     in.lock.writeLock().lock();
     try {
       if (in.evicted || in.openCount > 0 || in.links > 0 || !canFreeNow(in)) {
@@ -64,6 +68,7 @@ final class Eviction {
       txn.commit();
     } finally {
       in.lock.writeLock().unlock();
+      in.io.writeLock().unlock();
     }
   }
 }

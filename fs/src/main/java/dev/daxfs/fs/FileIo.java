@@ -84,6 +84,7 @@ final class FileIo {
     }
     int done = 0;
     boolean touchAtime;
+    in.io.readLock().lock();
     in.lock.readLock().lock();
     try {
       long size = in.size;
@@ -134,6 +135,7 @@ final class FileIo {
       touchAtime = wantsAtime(in, h);
     } finally {
       in.lock.readLock().unlock();
+      in.io.readLock().unlock();
     }
     if (touchAtime) {
       updateAtime(in, h);
@@ -149,7 +151,7 @@ final class FileIo {
       case NOATIME -> false;
       case STRICTATIME -> true;
       case RELATIME -> in.atime <= in.mtime || in.atime <= in.ctime
-          || vol.now() - in.atime >= DAY_NS;
+          || System.currentTimeMillis() * 1_000_000L - in.atime >= DAY_NS;
     };
   }
 
@@ -178,11 +180,13 @@ final class FileIo {
   int write(Cred cred, FileHandle h, long off, ByteBuffer src) {
     Inode in = h.inode;
     int len = src.remaining();
-    in.lock.writeLock().lock();
+    in.io.writeLock().lock();
     try {
       checkUsable(in);
+      // The size changes only under the I/O lock, which is held.
+      long oldSize = in.size;
       if (h.append()) {
-        off = in.size;
+        off = oldSize;
       }
       if (off < 0) {
         throw new ErrnoException(Errno.EINVAL, "negative write offset " + off);
@@ -193,24 +197,32 @@ final class FileIo {
       if (off + len > Inode.MAX_SIZE || off + len < 0) {
         throw new ErrnoException(Errno.EFBIG, "write beyond the largest file size");
       }
-      long now = vol.now();
-      long oldSize = in.size;
       long newSize = Math.max(oldSize, off + len);
-      Txn txn = new Txn(vol, false);
-      try {
-        if (off > oldSize && pageOf(oldSize) < pageOf(off)) {
-          exposeTail(txn, in, oldSize, now, newSize);
+      boolean expose = off > oldSize && pageOf(oldSize) < pageOf(off);
+      long firstLocked = expose ? pageOf(oldSize) : pageOf(off);
+      try (Layouts.Held pages = vol.layouts.lockPages(in, firstLocked, pageOf(off + len - 1) + 1)) {
+        in.lock.writeLock().lock();
+        try {
+          long now = vol.now();
+          Txn txn = new Txn(vol, false);
+          try {
+            if (expose) {
+              exposeTail(txn, in, oldSize, now, newSize);
+            }
+            writePages(txn, in, off, len, src, oldSize, newSize, now);
+            killPrivileges(txn, in, cred, now);
+            txn.commit();
+          } catch (RuntimeException e) {
+            txn.abort();
+            throw e;
+          }
+        } finally {
+          in.lock.writeLock().unlock();
         }
-        writePages(txn, in, off, len, src, oldSize, newSize, now);
-        killPrivileges(txn, in, cred, now);
-        txn.commit();
-      } catch (RuntimeException e) {
-        txn.abort();
-        throw e;
       }
       return len;
     } finally {
-      in.lock.writeLock().unlock();
+      in.io.writeLock().unlock();
     }
   }
 
@@ -463,23 +475,29 @@ final class FileIo {
   // ---- truncate --------------------------------------------------------------------------
 
   /**
-   * Changes the size of {@code in} (write-locked) to {@code newSize}, appending to {@code txn};
-   * shrinking breaks the layout of [new size rounded down to a page, EOF) first.
+   * Takes the locks a size change needs, in order: the caller holds {@code in.io}
+   * exclusively; shrinking breaks the layout of [new size rounded down to a page, EOF), growing
+   * locks the old last page (its exposed tail is zeroed). Close the result after the commit.
    */
-  void truncate(Txn txn, Inode in, long newSize, Cred cred, long now) {
-    if (!in.isRegular()) {
-      throw new ErrnoException(in.isDir() ? Errno.EISDIR : Errno.EINVAL,
-          "only regular files can be truncated");
-    }
-    if (newSize < 0) {
-      throw new ErrnoException(Errno.EINVAL, "negative size " + newSize);
-    }
-    if (newSize > Inode.MAX_SIZE) {
-      throw new ErrnoException(Errno.EFBIG, "size " + newSize + " exceeds the largest file");
-    }
+  Layouts.Held prepareSize(Inode in, long newSize) {
     long oldSize = in.size;
     if (newSize < oldSize) {
-      vol.layouts.breakLayout(in, pageOf(newSize), Inode.MAX_PAGES);
+      return vol.layouts.breakLayout(in, pageOf(newSize), Inode.MAX_PAGES);
+    }
+    if (newSize > oldSize) {
+      return vol.layouts.lockPages(in, pageOf(oldSize), pageOf(oldSize) + 1);
+    }
+    return Layouts.Held.NOTHING;
+  }
+
+  /**
+   * Appends the change of {@code in}'s size to {@code newSize} to {@code txn}. The caller holds
+   * {@code in.io} and {@code in.lock} exclusively and what {@link #prepareSize} returned.
+   */
+  void truncate(Txn txn, Inode in, long newSize, Cred cred, long now) {
+    checkSize(in, newSize);
+    long oldSize = in.size;
+    if (newSize < oldSize) {
       long firstFree = pagesFor(newSize);
       txn.append(in, Entries.range(LogEntry.RANGE_TRUNCATE, firstFree,
           Inode.MAX_PAGES - firstFree, newSize, now, now));
@@ -492,6 +510,20 @@ final class FileIo {
           now, 0));
     }
     killPrivileges(txn, in, cred, now);
+  }
+
+  /** The errors truncate(2) gives for a file and a size. */
+  static void checkSize(Inode in, long newSize) {
+    if (!in.isRegular()) {
+      throw new ErrnoException(in.isDir() ? Errno.EISDIR : Errno.EINVAL,
+          "only regular files can be truncated");
+    }
+    if (newSize < 0) {
+      throw new ErrnoException(Errno.EINVAL, "negative size " + newSize);
+    }
+    if (newSize > Inode.MAX_SIZE) {
+      throw new ErrnoException(Errno.EFBIG, "size " + newSize + " exceeds the largest file");
+    }
   }
 
   // ---- fallocate -------------------------------------------------------------------------
@@ -535,34 +567,63 @@ final class FileIo {
     if (off + len > Inode.MAX_SIZE || off + len < 0) {
       throw new ErrnoException(Errno.EFBIG, "range ends beyond the largest file size");
     }
-    in.lock.writeLock().lock();
-    try {
+    in.io.writeLock().lock();
+    try (Layouts.Held held = prepareFallocate(in, mode, off, len)) {
       checkUsable(in);
-      long now = vol.now();
-      boolean keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
-      boolean deleting = (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0;
-      Txn txn = new Txn(vol, deleting);
+      in.lock.writeLock().lock();
       try {
-        if ((mode & FALLOC_FL_PUNCH_HOLE) != 0) {
-          punch(txn, in, off, len, false, keep, now);
-        } else if ((mode & FALLOC_FL_ZERO_RANGE) != 0) {
-          punch(txn, in, off, len, true, keep, now);
-        } else if (mode == FALLOC_FL_COLLAPSE_RANGE) {
-          collapse(txn, in, off, len, now);
-        } else if (mode == FALLOC_FL_INSERT_RANGE) {
-          insert(txn, in, off, len, now);
-        } else {
-          preallocate(txn, in, off, len, keep, now);
+        long now = vol.now();
+        boolean keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+        boolean deleting = (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)) != 0;
+        Txn txn = new Txn(vol, deleting);
+        try {
+          if ((mode & FALLOC_FL_PUNCH_HOLE) != 0) {
+            punch(txn, in, off, len, false, keep, now);
+          } else if ((mode & FALLOC_FL_ZERO_RANGE) != 0) {
+            punch(txn, in, off, len, true, keep, now);
+          } else if (mode == FALLOC_FL_COLLAPSE_RANGE) {
+            collapse(txn, in, off, len, now);
+          } else if (mode == FALLOC_FL_INSERT_RANGE) {
+            insert(txn, in, off, len, now);
+          } else {
+            preallocate(txn, in, off, len, keep, now);
+          }
+          killPrivileges(txn, in, cred, now);
+          txn.commit();
+        } catch (RuntimeException e) {
+          txn.abort();
+          throw e;
         }
-        killPrivileges(txn, in, cred, now);
-        txn.commit();
-      } catch (RuntimeException e) {
-        txn.abort();
-        throw e;
+      } finally {
+        in.lock.writeLock().unlock();
       }
     } finally {
-      in.lock.writeLock().unlock();
+      in.io.writeLock().unlock();
     }
+  }
+
+  /**
+   * The layout break (punch, zero: the page-rounded range; collapse, insert: from the offset to
+   * EOF) or page locks (growth exposing the old last page) a fallocate needs; {@code in.io} is
+   * held exclusively.
+   */
+  private Layouts.Held prepareFallocate(Inode in, int mode, long off, long len) {
+    if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0) {
+      long from = pageOf(off);
+      long to = pagesFor(off + len);
+      if ((mode & FALLOC_FL_ZERO_RANGE) != 0 && (mode & FALLOC_FL_KEEP_SIZE) == 0
+          && off + len > in.size) {
+        from = Math.min(from, pageOf(in.size));
+      }
+      return vol.layouts.breakLayout(in, from, to);
+    }
+    if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) != 0) {
+      return vol.layouts.breakLayout(in, pageOf(off), Inode.MAX_PAGES);
+    }
+    if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && off + len > in.size) {
+      return vol.layouts.lockPages(in, pageOf(in.size), pageOf(in.size) + 1);
+    }
+    return Layouts.Held.NOTHING;
   }
 
   /** Mode 0 and KEEP_SIZE: unwritten blocks for the holes of the range. */
@@ -658,7 +719,6 @@ final class FileIo {
     long newSize = zero && !keep ? Math.max(oldSize, end) : oldSize;
     long fullFirst = pagesFor(off);
     long fullEnd = pageOf(end);
-    vol.layouts.breakLayout(in, pageOf(off), pagesFor(end));
     // What must read as zero afterwards: the range, clipped to the file unless zero range
     // grows it; for zero range also the part of the old last page the growth exposes.
     long zeroFrom = off;
@@ -703,7 +763,6 @@ final class FileIo {
     if (off + len >= in.size) {
       throw new ErrnoException(Errno.EINVAL, "collapse range must end before the end of file");
     }
-    vol.layouts.breakLayout(in, pageOf(off), Inode.MAX_PAGES);
     txn.append(in, Entries.range(LogEntry.RANGE_COLLAPSE, pageOf(off), pageOf(len),
         in.size - len, now, now));
   }
@@ -722,7 +781,6 @@ final class FileIo {
       throw new ErrnoException(Errno.EFBIG, "insert range would push blocks past the largest "
           + "file size");
     }
-    vol.layouts.breakLayout(in, pageOf(off), Inode.MAX_PAGES);
     txn.append(in, Entries.range(LogEntry.RANGE_INSERT, pageOf(off), pageOf(len),
         in.size + len, now, now));
   }

@@ -10,9 +10,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * append entries and then apply the very same entries, so what a running filesystem shows and
  * what recovery rebuilds cannot drift apart.
  *
- * <p>Locking: {@link #lock} (the inode's i_rwsem) guards every field below that is not final;
- * readers of data and attributes hold it shared, anything that appends to the log holds it
- * exclusively. Lock order across inodes is given in {@link Namespace}.
+ * <p>Locking, in the order they are taken:
+ * <ol>
+ *   <li>{@link #io}, the I/O lock (Linux's i_rwsem for data): read() holds it shared; write,
+ *       truncate, fallocate and the orphan reaper hold it exclusively. A layout break runs
+ *       under it.
+ *   <li>the DAX address space's invalidate lock, then its entry locks (faults and slow-path
+ *       pins take the invalidate lock shared; a layout break takes it exclusively).
+ *   <li>{@link #lock}, the metadata lock (XFS's ilock): guards the log and every field below
+ *       that is not final. Readers hold it shared; whatever appends to the log holds it
+ *       exclusively, page faults included, which is why faults never take {@link #io}.
+ * </ol>
+ * Namespace operations take only metadata locks, of several inodes in ascending inode order
+ * ({@link Locks}).
  */
 final class Inode {
 
@@ -30,7 +40,10 @@ final class Inode {
   /** S_IFMT bits, fixed at creation. */
   final int type;
 
-  /** The inode's i_rwsem. */
+  /** The I/O lock: serializes writes, truncates and layout breaks against reads. */
+  final ReentrantReadWriteLock io = new ReentrantReadWriteLock();
+
+  /** The metadata lock: guards the log and the DRAM state below. */
   final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
   /** The inode's log; its tail is the commit point of single-inode operations. */
@@ -79,7 +92,7 @@ final class Inode {
   boolean orphan;
 
   /** True once the inode's slot was freed; any later use is a bug or a stale handle. */
-  boolean evicted;
+  volatile boolean evicted;
 
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;

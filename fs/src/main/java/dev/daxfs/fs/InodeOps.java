@@ -63,6 +63,38 @@ final class InodeOps {
   /** setattr with Linux's ownership and permission rules; returns the new attributes. */
   Attr setattr(Cred cred, long ino, SetAttr sa) {
     Inode in = vol.cache.get(ino);
+    if (sa.size == null) {
+      return setattrLocked(cred, in, sa);
+    }
+    in.io.writeLock().lock();
+    try {
+      // Refuse before a layout break waits for DMA on behalf of a caller who may not truncate.
+      in.lock.readLock().lock();
+      try {
+        FileIo.checkSize(in, sa.size);
+        checkTruncateAllowed(cred, in, sa);
+      } finally {
+        in.lock.readLock().unlock();
+      }
+      try (Layouts.Held held = io.prepareSize(in, sa.size)) {
+        return setattrLocked(cred, in, sa);
+      }
+    } finally {
+      in.io.writeLock().unlock();
+    }
+  }
+
+  private static void checkTruncateAllowed(Cred cred, Inode in, SetAttr sa) {
+    if (sa.handle == null) {
+      Permissions.check(cred, in, Permissions.W, "write permission denied on inode " + in.ino);
+    } else if (!sa.handle.writable()) {
+      throw new ErrnoException(Errno.EBADF, "file is not open for writing");
+    }
+  }
+
+  /** The body of setattr; a size change's locks and layout break are already held. */
+  private Attr setattrLocked(Cred cred, Inode in, SetAttr sa) {
+    long ino = in.ino;
     in.lock.writeLock().lock();
     try {
       if (in.evicted) {
@@ -132,12 +164,7 @@ final class InodeOps {
       Txn txn = new Txn(vol, sa.size != null && sa.size < in.size);
       try {
         if (sa.size != null) {
-          if (sa.handle == null) {
-            Permissions.check(cred, in, Permissions.W, "write permission denied on inode "
-                + ino);
-          } else if (!sa.handle.writable()) {
-            throw new ErrnoException(Errno.EBADF, "file is not open for writing");
-          }
+          checkTruncateAllowed(cred, in, sa);
           io.truncate(txn, in, sa.size, cred, now);
         }
         if (mask != 0 || sa.ctime != null || sa.isEmpty()) {
@@ -164,6 +191,7 @@ final class InodeOps {
       throw new ErrnoException(Errno.EINVAL, "invalid access mode");
     }
     boolean truncate = (flags & FileHandle.O_TRUNC) != 0;
+    FileHandle opened;
     in.lock.writeLock().lock();
     try {
       if (in.isDir() && acc != FileHandle.O_RDONLY) {
@@ -187,20 +215,40 @@ final class InodeOps {
       }
       FileHandle h = new FileHandle(in, flags);
       in.openCount++;
-      if (truncate && in.isRegular() && in.size > 0) {
+      opened = h;
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+    if (truncate && in.isRegular()) {
+      try {
+        truncateForOpen(cred, in);
+      } catch (RuntimeException e) {
+        release(opened);
+        throw e;
+      }
+    }
+    return opened;
+  }
+
+  /** O_TRUNC: the file becomes empty (write permission was checked by open). */
+  private void truncateForOpen(Cred cred, Inode in) {
+    in.io.writeLock().lock();
+    try (Layouts.Held held = io.prepareSize(in, 0)) {
+      in.lock.writeLock().lock();
+      try {
         Txn txn = new Txn(vol, true);
         try {
           io.truncate(txn, in, 0, cred, vol.now());
           txn.commit();
         } catch (RuntimeException e) {
           txn.abort();
-          in.openCount--;
           throw e;
         }
+      } finally {
+        in.lock.writeLock().unlock();
       }
-      return h;
     } finally {
-      in.lock.writeLock().unlock();
+      in.io.writeLock().unlock();
     }
   }
 

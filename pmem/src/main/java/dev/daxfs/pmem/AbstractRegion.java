@@ -25,11 +25,24 @@ public abstract class AbstractRegion implements PmemRegion {
   /** Set by {@link #close()}; a closed region refuses access. */
   private volatile boolean closed;
 
+  /** True when the region was opened read-only: every store is refused before it reaches memory. */
+  private final boolean readOnly;
+
   protected AbstractRegion(long size) {
+    this(size, false);
+  }
+
+  protected AbstractRegion(long size, boolean readOnly) {
     if (size <= 0) {
       throw new IllegalArgumentException("region size must be positive: " + size);
     }
     this.size = size;
+    this.readOnly = readOnly;
+  }
+
+  @Override
+  public final boolean readOnly() {
+    return readOnly;
   }
 
   @Override
@@ -154,6 +167,7 @@ public abstract class AbstractRegion implements PmemRegion {
   public final boolean compareAndSwapLong(long off, long expected, long update) {
     checkAligned(off);
     checkLoad(off, 8);
+    checkStore(off, 8);
     return rawCompareAndSwapLong(off, expected, update);
   }
 
@@ -217,6 +231,11 @@ public abstract class AbstractRegion implements PmemRegion {
     return out;
   }
 
+  /** True when cache line number {@code line} (offset / 64) is poisoned. */
+  protected final boolean poisonedLine(long line) {
+    return anyPoison && poisonedLines.contains(line);
+  }
+
   // ---- checks --------------------------------------------------------------------------
 
   protected final void checkRange(long off, long len) {
@@ -239,6 +258,10 @@ public abstract class AbstractRegion implements PmemRegion {
 
   private void checkStore(long off, long len) {
     checkRange(off, len);
+    if (readOnly) {
+      // A store into a read-only mapping would kill the process; refuse it here instead.
+      throw new IllegalStateException("region is read-only: " + describe());
+    }
     if (anyPoison) {
       // A store that covers a whole line replaces what the media lost there.
       long first = (off + CACHE_LINE - 1) / CACHE_LINE;

@@ -24,11 +24,23 @@ public record FlushModel(Kind kind, long nanosPerLine) {
 
   public static final FlushModel FREE = new FlushModel(Kind.FREE, 0);
   public static final FlushModel HEAP = new FlushModel(Kind.HEAP, 0);
+  public static final FlushModel CACHE_LINE_WRITEBACK = new FlushModel(Kind.CACHE_LINE_WRITEBACK, 0);
 
   public FlushModel {
     if (nanosPerLine < 0) {
       throw new IllegalArgumentException("flush delay must not be negative: " + nanosPerLine);
     }
+    if (nanosPerLine != 0 && kind != Kind.DELAYED) {
+      throw new IllegalArgumentException("only a delayed flush model has a delay: " + kind);
+    }
+  }
+
+  /**
+   * An emulated region's flush model: {@link #FREE} for 0, else {@link Kind#DELAYED} with the
+   * given busy-wait per flushed 64-byte line.
+   */
+  public static FlushModel emulated(long nanosPerLine) {
+    return nanosPerLine == 0 ? FREE : new FlushModel(Kind.DELAYED, nanosPerLine);
   }
 
   @Override

@@ -114,6 +114,14 @@ public interface PmemRegion extends AutoCloseable {
   /** The poisoned ranges, line-aligned, sorted and merged. */
   List<Range> poisoned();
 
+  /**
+   * True when the region was opened read-only: stores, copies, fills and CAS throw {@link
+   * IllegalStateException}; loads, flushes and fences work.
+   */
+  default boolean readOnly() {
+    return false;
+  }
+
   /** How flushes cost time on this region, for benchmarks and {@code inspect}. */
   FlushModel flushModel();
 

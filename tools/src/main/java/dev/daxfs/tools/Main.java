@@ -18,7 +18,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
-    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      MkfsCommand.class,
+      InspectCommand.class,
+      BenchCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit status for a usage error, as picocli and most Unix tools use. */
@@ -44,12 +49,23 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new Main());
     cmd.setExecutionExceptionHandler(new Failures());
+    cmd.setParameterExceptionHandler(Main::badUsage);
     return cmd;
   }
 
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** A command line that does not parse: one sentence and where to find the usage. */
+  static int badUsage(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    String name = cmd.getCommandSpec().qualifiedName();
+    err.println(name + ": " + Messages.sentence(e) + " Try '" + name + " --help'.");
+    err.flush();
+    return EXIT_USAGE;
   }
 
   /** Turns any exception that escapes a subcommand into one sentence on stderr. */
