@@ -23,6 +23,23 @@ class BlockMapTest {
   }
 
   @Test
+  void theLastPagesOfTheLargestFileWork() {
+    BlockMap m = new BlockMap(false);
+    long last = Inode.MAX_PAGES - 1;
+    assertEquals(-1, m.nextMapped(last - 4), "empty map, searched near its end");
+    m.set(3, 30, 0);
+    assertEquals(-1, m.nextMapped(last - 4), "data only at the start");
+    assertEquals(last - 4, m.nextHole(last - 4));
+    m.set(last, 77, 0);
+    assertEquals(77, m.get(last));
+    assertEquals(last, m.nextMapped(4));
+    assertEquals(last, m.nextMapped(last - 4));
+    assertEquals(last, m.lastMapped());
+    m.clear(last, last + 1, null);
+    assertEquals(-1, m.nextMapped(last - 4));
+  }
+
+  @Test
   void setGetAndFlags() {
     BlockMap m = new BlockMap(false);
     assertEquals(0, m.set(7, 1234, 0));
@@ -43,19 +60,19 @@ class BlockMapTest {
   @Test
   void holesAndDataAcrossLeaves() {
     BlockMap m = new BlockMap(false);
-    long far = 3L * BlockMap.LEAF + 5;
-    for (long p = 0; p < BlockMap.LEAF + 3; p++) {
+    long far = 3L * BlockMap.FANOUT + 5;
+    for (long p = 0; p < BlockMap.FANOUT + 3; p++) {
       m.set(p, 100 + p, 0);
     }
     m.set(far, 7, 0);
-    assertEquals(BlockMap.LEAF + 3, m.nextHole(0));
-    assertEquals(far, m.nextMapped(BlockMap.LEAF + 3));
+    assertEquals(BlockMap.FANOUT + 3, m.nextHole(0));
+    assertEquals(far, m.nextMapped(BlockMap.FANOUT + 3));
     assertEquals(far + 1, m.nextHole(far));
     assertEquals(far, m.lastMapped());
     assertEquals(-1, m.nextMapped(far + 1));
     // The last leaf goes away when emptied; the last mapped page is then in an earlier leaf.
     m.set(far, 0, 0);
-    assertEquals(BlockMap.LEAF + 2, m.lastMapped());
+    assertEquals(BlockMap.FANOUT + 2, m.lastMapped());
   }
 
   @Test
@@ -117,7 +134,7 @@ class BlockMapTest {
     BlockMap m = new BlockMap(false);
     TreeMap<Long, Long> model = new TreeMap<>();
     for (int step = 0; step < 20_000; step++) {
-      long p = rnd.nextLong(0, 4 * BlockMap.LEAF);
+      long p = rnd.nextLong(0, 4 * BlockMap.FANOUT);
       switch (rnd.nextInt(6)) {
         case 0, 1, 2 -> {
           long v = rnd.nextLong(1, 1L << 40);
