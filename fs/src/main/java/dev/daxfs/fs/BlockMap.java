@@ -160,7 +160,7 @@ final class BlockMap {
 
   /** Removes every entry of pages in {@code [from, to)}, passing each to {@code removed}. */
   void clear(long from, long to, EntrySink removed) {
-    if (root == null || from >= to) {
+    if (root == null || from >= to || from >= reach(height)) {
       return;
     }
     if (clear(root, height, 0, Math.max(0, from), to, removed)) {
@@ -208,7 +208,7 @@ final class BlockMap {
 
   /** Visits every mapped page in {@code [from, to)} in page order. */
   void forEach(long from, long to, EntrySink sink) {
-    if (root != null && from < to) {
+    if (root != null && from < to && from < reach(height)) {
       visit(root, height, 0, Math.max(0, from), to, sink);
     }
   }
@@ -260,7 +260,7 @@ final class BlockMap {
   /** The first mapped page at or after {@code from}, or -1. */
   long nextMapped(long from) {
     long[] found = {-1};
-    if (root != null) {
+    if (root != null && from < reach(height)) {
       findMapped(root, height, 0, Math.max(0, from), found);
     }
     return found[0];

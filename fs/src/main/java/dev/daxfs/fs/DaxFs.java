@@ -83,7 +83,7 @@ public final class DaxFs implements AutoCloseable {
     LogPage.format(region, rootLog, ino, 0);
     long now = System.currentTimeMillis() * 1_000_000L;
     ByteBuffer init = Entries.init(Mode.S_IFDIR | (options.rootMode & Mode.PERMISSIONS),
-        options.rootUid, options.rootGid, 1, 0, now, now, now, ino, null);
+        options.rootUid, options.rootGid, 1, 0, now, now, now, ino, 0);
     byte[] sealed = LogEntry.seal(init, 1);
     long at = Layout.offset(rootLog) + LogPage.HEADER;
     region.storePersist(at, sealed, 0, sealed.length);
@@ -205,8 +205,11 @@ public final class DaxFs implements AutoCloseable {
     int type = mode & Mode.S_IFMT;
     if (type == 0) {
       mode |= Mode.S_IFREG;
-    } else if (type == Mode.S_IFDIR || type == Mode.S_IFLNK) {
-      throw new ErrnoException(Errno.EINVAL, "mknod cannot make directories or symlinks");
+    } else if (type == Mode.S_IFDIR) {
+      throw new ErrnoException(Errno.EPERM, "mknod cannot make directories (use mkdir)");
+    } else if (type == Mode.S_IFLNK || !Mode.isKnownType(type)) {
+      throw new ErrnoException(Errno.EINVAL, "mknod cannot make file type 0"
+          + Integer.toOctalString(type));
     }
     return attr(ns.create(cred, dir, name, mode, rdev, null));
   }
@@ -257,6 +260,9 @@ public final class DaxFs implements AutoCloseable {
 
   public Attr setattr(Cred cred, long ino, SetAttr changes) {
     live();
+    if (changes.handle != null) {
+      usable(changes.handle);
+    }
     return ops.setattr(cred, ino, changes);
   }
 
@@ -316,9 +322,18 @@ public final class DaxFs implements AutoCloseable {
     ops.release(h);
   }
 
+  /** A handle may be used until it is released. */
+  private static FileHandle usable(FileHandle h) {
+    if (h.released.get()) {
+      throw new ErrnoException(Errno.EBADF, "file handle was released");
+    }
+    return h;
+  }
+
   /** Reads into {@code dst}; returns the bytes read, 0 at end of file. */
   public int read(FileHandle h, long off, ByteBuffer dst) {
     live();
+    usable(h);
     if (!h.readable()) {
       throw new ErrnoException(Errno.EBADF, "file is not open for reading");
     }
@@ -334,6 +349,7 @@ public final class DaxFs implements AutoCloseable {
   /** Writes all of {@code src} at {@code off} (at EOF for O_APPEND), atomically. */
   public int write(Cred cred, FileHandle h, long off, ByteBuffer src) {
     live();
+    usable(h);
     if (!h.writable()) {
       throw new ErrnoException(Errno.EBADF, "file is not open for writing");
     }
@@ -348,18 +364,21 @@ public final class DaxFs implements AutoCloseable {
 
   public void fsync(FileHandle h, boolean dataOnly) {
     live();
+    usable(h);
     io.fsync(h.inode, dataOnly);
   }
 
   /** fallocate(2): mode 0, KEEP_SIZE (1), PUNCH_HOLE (2), COLLAPSE (8), ZERO (16), INSERT (32). */
   public void fallocate(Cred cred, FileHandle h, int mode, long off, long len) {
     live();
+    usable(h);
     io.fallocate(cred, h, mode, off, len);
   }
 
   /** lseek(2) with SEEK_SET (0), SEEK_END (2), SEEK_DATA (3) and SEEK_HOLE (4). */
   public long lseek(FileHandle h, long off, int whence) {
     live();
+    usable(h);
     return io.seek(h.inode, off, whence);
   }
 
@@ -441,11 +460,22 @@ public final class DaxFs implements AutoCloseable {
       }
       cur = next;
     }
+    if (path.endsWith("/") && !cur.isDir()) {
+      throw new ErrnoException(Errno.ENOTDIR, path + " is not a directory");
+    }
     return cur;
   }
 
   /** The parent directory of {@code path} and its last component. */
   private Object[] parentOf(Cred cred, String path) {
+    return parentOf(cred, path, Errno.EBUSY);
+  }
+
+  /**
+   * The parent directory of {@code path} and its last component; {@code rootErrno} is the
+   * error when the path is the root itself (EEXIST for creating, EBUSY for removing).
+   */
+  private Object[] parentOf(Cred cred, String path, Errno rootErrno) {
     String p = path;
     while (p.length() > 1 && p.endsWith("/")) {
       p = p.substring(0, p.length() - 1);
@@ -454,21 +484,48 @@ public final class DaxFs implements AutoCloseable {
     String dir = slash <= 0 ? "/" : p.substring(0, slash);
     String last = p.substring(slash + 1);
     if (last.isEmpty()) {
-      throw new ErrnoException(Errno.EEXIST, "the root directory always exists");
+      throw new ErrnoException(rootErrno, rootErrno == Errno.EEXIST
+          ? "the root directory exists" : "the root directory cannot be removed or renamed");
     }
     Inode d = walk(cred, dir, true, 0);
     return new Object[] {d.ino, Name.of(last)};
   }
 
   public Attr mkdir(Cred cred, String path, int perms) {
-    Object[] pn = parentOf(cred, path);
+    Object[] pn = parentOf(cred, path, Errno.EEXIST);
     return mkdir(cred, (Long) pn[0], (Name) pn[1], perms);
   }
 
   public FileHandle open(Cred cred, String path, int flags, int perms) {
+    return open(cred, path, flags, perms, 0);
+  }
+
+  private FileHandle open(Cred cred, String path, int flags, int perms, int links) {
     if ((flags & FileHandle.O_CREAT) != 0) {
-      Object[] pn = parentOf(cred, path);
-      return createAndOpen(cred, (Long) pn[0], (Name) pn[1], perms, flags);
+      Object[] pn = parentOf(cred, path, Errno.EISDIR);
+      long dir = (Long) pn[0];
+      Name name = (Name) pn[1];
+      if ((flags & (FileHandle.O_EXCL | FileHandle.O_NOFOLLOW)) == 0) {
+        // open(O_CREAT) follows a symlink in the last component, creating its target if needed.
+        Inode existing = null;
+        try {
+          existing = ns.lookup(cred, dir, name);
+        } catch (ErrnoException e) {
+          if (e.errno() != Errno.ENOENT) {
+            throw e;
+          }
+        }
+        if (existing != null && existing.isSymlink()) {
+          if (links >= MAX_SYMLINKS) {
+            throw new ErrnoException(Errno.ELOOP, "too many symlinks in " + path);
+          }
+          String target = new String(ops.readlink(existing.ino), StandardCharsets.UTF_8);
+          String base = path.substring(0, path.lastIndexOf('/') + 1);
+          return open(cred, target.startsWith("/") ? target : base + target, flags, perms,
+              links + 1);
+        }
+      }
+      return createAndOpen(cred, dir, name, perms, flags);
     }
     Attr a = resolve(cred, path, (flags & FileHandle.O_NOFOLLOW) == 0);
     if (a.isSymlink()) {
@@ -478,7 +535,7 @@ public final class DaxFs implements AutoCloseable {
   }
 
   public void unlink(Cred cred, String path) {
-    Object[] pn = parentOf(cred, path);
+    Object[] pn = parentOf(cred, path, Errno.EISDIR);
     unlink(cred, (Long) pn[0], (Name) pn[1]);
   }
 
@@ -494,18 +551,18 @@ public final class DaxFs implements AutoCloseable {
   }
 
   public Attr symlink(Cred cred, String target, String path) {
-    Object[] pn = parentOf(cred, path);
+    Object[] pn = parentOf(cred, path, Errno.EEXIST);
     return symlink(cred, (Long) pn[0], (Name) pn[1], target.getBytes(StandardCharsets.UTF_8));
   }
 
   public Attr link(Cred cred, String existing, String path) {
     Attr a = resolve(cred, existing, false);
-    Object[] pn = parentOf(cred, path);
+    Object[] pn = parentOf(cred, path, Errno.EEXIST);
     return link(cred, a.ino(), (Long) pn[0], (Name) pn[1]);
   }
 
   public Attr mknod(Cred cred, String path, int mode, long rdev) {
-    Object[] pn = parentOf(cred, path);
+    Object[] pn = parentOf(cred, path, Errno.EEXIST);
     return mknod(cred, (Long) pn[0], (Name) pn[1], mode, rdev);
   }
 

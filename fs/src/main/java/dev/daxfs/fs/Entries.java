@@ -10,15 +10,23 @@ import java.nio.charset.StandardCharsets;
 final class Entries {
   private Entries() {}
 
+  /** @param targetLength a symlink's target length (its bytes follow in TARGET entries) */
   static ByteBuffer init(int mode, int uid, int gid, int nlink, long rdev, long atime,
-      long mtime, long ctime, long parent, byte[] target) {
-    int t = target == null ? 0 : target.length;
-    ByteBuffer b = LogEntry.start(LogEntry.INIT, 64 + t);
+      long mtime, long ctime, long parent, int targetLength) {
+    ByteBuffer b = LogEntry.start(LogEntry.INIT, 64);
     b.putInt(mode).putInt(uid).putInt(gid).putInt(nlink).putLong(rdev)
-        .putLong(atime).putLong(mtime).putLong(ctime).putLong(parent).putInt(t).putInt(0);
-    if (target != null) {
-      b.put(target);
-    }
+        .putLong(atime).putLong(mtime).putLong(ctime).putLong(parent).putInt(targetLength)
+        .putInt(0);
+    return b;
+  }
+
+  /** Most target bytes one TARGET entry carries. */
+  static final int TARGET_PIECE = 2048;
+
+  /** A piece {@code [off, off+len)} of a symlink target. */
+  static ByteBuffer target(byte[] target, int off, int len) {
+    ByteBuffer b = LogEntry.start(LogEntry.TARGET, 8 + len);
+    b.putInt(off).putInt(len).put(target, off, len);
     return b;
   }
 

@@ -312,10 +312,19 @@ final class FileIo {
           }
         }
         extents.clear();
+        fresh = holes;
         if (holes > 0) {
           vol.allocator.allocate(holes, hint, txn.mayUseReserve, extents);
         }
       }
+    }
+    for (long[] x : extents) {
+      txn.allocated(x[0], x[1]);
+    }
+    if (fresh == 0) {
+      // No new data block (fallocated or in-place pages): the log records may come from the
+      // reserve, so writes into an allocated range never fail with ENOSPC.
+      txn.logMayUseReserve = true;
     }
     try {
       int ext = 0;
@@ -347,9 +356,6 @@ final class FileIo {
         }
       }
     } catch (RuntimeException e) {
-      for (long[] x : extents) {
-        vol.allocator.free(x[0], x[1]);
-      }
       throw e;
     }
     // Entries: one EXTENT per run of pages whose blocks are consecutive and alike.
@@ -632,7 +638,9 @@ final class FileIo {
     long end = pagesFor(off + len);
     long oldSize = in.size;
     long newSize = keep ? oldSize : Math.max(oldSize, off + len);
-    if (newSize > oldSize && pageOf(oldSize) < first) {
+    if (newSize > oldSize) {
+      // The old last page's tail is exposed whether or not the range starts in that page:
+      // unwritten() allocates only holes and leaves its written block alone.
       exposeTail(txn, in, oldSize, now, newSize);
     }
     unwritten(txn, in, first, end, false, newSize, now);
@@ -665,6 +673,9 @@ final class FileIo {
     if (holes > 0) {
       List<long[]> extents = new ArrayList<>();
       vol.allocator.allocate(holes, hintFor(in, from), false, extents);
+      for (long[] x : extents) {
+        txn.allocated(x[0], x[1]);
+      }
       int ext = 0;
       long next = extents.get(0)[0];
       long left = extents.get(0)[1];
@@ -794,9 +805,15 @@ final class FileIo {
       long size = in.size;
       switch (whence) {
         case SEEK_SET -> {
+          if (off < 0) {
+            throw new ErrnoException(Errno.EINVAL, "negative seek offset " + off);
+          }
           return off;
         }
         case SEEK_END -> {
+          if (size + off < 0) {
+            throw new ErrnoException(Errno.EINVAL, "seek before the start of the file");
+          }
           return size + off;
         }
         case SEEK_DATA, SEEK_HOLE -> {

@@ -76,6 +76,9 @@ final class Inode {
   /** A symlink's target. */
   byte[] target;
 
+  /** Bytes of {@link #target} filled by TARGET entries so far (replay checks it is all). */
+  int targetFilled;
+
   /** A regular file's pages. */
   final BlockMap blocks;
 
@@ -253,6 +256,7 @@ final class Inode {
         xattrs.remove(new String(n, StandardCharsets.UTF_8));
         ctime = c;
       }
+      case LogEntry.TARGET -> applyTarget(p, offset);
       case LogEntry.PARENT -> {
         requireDir(offset);
         parent = p.getLong();
@@ -279,14 +283,25 @@ final class Inode {
     parent = p.getLong();
     int t = p.getInt();
     p.getInt();
-    if (t < 0 || t > p.remaining()) {
+    if (t < 0 || t > Namespace.SYMLINK_MAX || (t > 0 && !isSymlink())) {
       throw bad(offset, "symlink target of impossible length " + t);
     }
     if (isSymlink()) {
       target = new byte[t];
-      p.get(target);
+      targetFilled = 0;
       size = t;
     }
+  }
+
+  private void applyTarget(ByteBuffer p, long offset) {
+    int off = p.getInt();
+    int len = p.getInt();
+    if (!isSymlink() || target == null || off != targetFilled || len <= 0
+        || len > p.remaining() || off + len > target.length) {
+      throw bad(offset, "symlink target piece [" + off + ", +" + len + ") is out of place");
+    }
+    p.get(target, off, len);
+    targetFilled += len;
   }
 
   private void applyExtent(ByteBuffer p, long offset, long blockCount, Freed freed) {

@@ -94,6 +94,11 @@ final class InodeCache {
         throw new CorruptionException("log of inode " + slot.ino(),
             Layout.offset(slot.head()), "has no init entry");
       }
+      if (in.isSymlink() && in.targetFilled != in.target.length) {
+        throw new CorruptionException("log of inode " + slot.ino(),
+            Layout.offset(slot.head()), "holds " + in.targetFilled + " of the "
+                + in.target.length + " bytes of its symlink target");
+      }
     } catch (CorruptionException e) {
       in.damage = e.getMessage();
     }

@@ -109,22 +109,28 @@ final class InodeOps {
       long mtime = in.mtime;
       boolean owner = Permissions.ownerOrFowner(cred, in);
 
-      if (sa.uid != null && sa.uid != in.uid) {
-        if (!cred.has(Cred.Cap.CHOWN)) {
+      // chown_ok and chgrp_ok: only CAP_CHOWN changes the owner (the owner may "change" it to
+      // itself); the owner may set the group to one of its groups or leave it as it is.
+      if (sa.uid != null) {
+        if (!(cred.uid() == in.uid && sa.uid == in.uid) && !cred.has(Cred.Cap.CHOWN)) {
           throw new ErrnoException(Errno.EPERM, "changing the owner needs CAP_CHOWN");
         }
-        uid = sa.uid;
-        mask |= LogEntry.ATTR_UID;
+        if (sa.uid != in.uid) {
+          uid = sa.uid;
+          mask |= LogEntry.ATTR_UID;
+        }
       }
-      if (sa.gid != null && sa.gid != in.gid) {
+      if (sa.gid != null) {
         boolean mayChgrp = cred.has(Cred.Cap.CHOWN)
-            || (cred.uid() == in.uid && cred.inGroup(sa.gid));
+            || (cred.uid() == in.uid && (cred.inGroup(sa.gid) || sa.gid == in.gid));
         if (!mayChgrp) {
           throw new ErrnoException(Errno.EPERM, "the owner may only change the group to one "
               + "of its own groups");
         }
-        gid = sa.gid;
-        mask |= LogEntry.ATTR_GID;
+        if (sa.gid != in.gid) {
+          gid = sa.gid;
+          mask |= LogEntry.ATTR_GID;
+        }
       }
       if ((sa.uid != null || sa.gid != null) && !in.isDir()) {
         // chown clears set-user-ID, and set-group-ID with group-execute, even for root.
@@ -292,28 +298,37 @@ final class InodeOps {
           + name.length() + " characters");
     }
     if (!(name.startsWith("user.") || name.startsWith("trusted.")
-        || name.startsWith("security.")) || name.indexOf('.') == name.length() - 1) {
+        || name.startsWith("security."))) {
       throw new ErrnoException(Errno.EOPNOTSUPP, "namespace of extended attribute " + name
           + " is not supported");
     }
+    if (name.indexOf('.') == name.length() - 1) {
+      throw new ErrnoException(Errno.EINVAL, "extended attribute name " + name
+          + " is only a namespace prefix");
+    }
   }
 
-  /** Checks the namespace rules that depend on the inode and the caller. */
+  /** Checks the namespace rules that depend on the inode and the caller (xattr_permission). */
   private static void checkXattrAccess(Cred cred, Inode in, String name, boolean write) {
     if (name.startsWith("trusted.") && !cred.has(Cred.Cap.SYS_ADMIN)) {
-      throw new ErrnoException(Errno.EPERM, "trusted.* attributes need CAP_SYS_ADMIN");
+      throw new ErrnoException(write ? Errno.EPERM : Errno.ENODATA,
+          "trusted.* attributes need CAP_SYS_ADMIN");
     }
     if (name.startsWith("user.")) {
       if (!in.isRegular() && !in.isDir()) {
         throw new ErrnoException(write ? Errno.EPERM : Errno.ENODATA,
             "user.* attributes exist only on regular files and directories");
       }
+      if (write && in.isDir() && (in.mode & Mode.S_ISVTX) != 0
+          && !Permissions.ownerOrFowner(cred, in)) {
+        throw new ErrnoException(Errno.EPERM, "user.* attributes of a sticky directory belong "
+            + "to its owner");
+      }
       Permissions.check(cred, in, write ? Permissions.W : Permissions.R,
           "permission denied on the attributes of inode " + in.ino);
     }
-    if (name.startsWith("security.") && write && !Permissions.ownerOrFowner(cred, in)
-        && !cred.has(Cred.Cap.SYS_ADMIN)) {
-      throw new ErrnoException(Errno.EPERM, "security.* attributes need ownership");
+    if (name.startsWith("security.") && write && !cred.has(Cred.Cap.SYS_ADMIN)) {
+      throw new ErrnoException(Errno.EPERM, "security.* attributes need CAP_SYS_ADMIN");
     }
   }
 

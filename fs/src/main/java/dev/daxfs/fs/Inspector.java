@@ -357,6 +357,10 @@ public final class Inspector {
         }
       }
       case LogEntry.PARENT -> m.put("parent", p.getLong());
+      case LogEntry.TARGET -> {
+        m.put("offset_in_target", p.getInt());
+        m.put("bytes", p.getInt());
+      }
       default -> { }
     }
     return m;

@@ -17,8 +17,7 @@ import java.nio.ByteOrder;
  *
  * PAD      0  fills the rest of a log page the next entry did not fit in
  * INIT     1  u32 mode, u32 uid, u32 gid, u32 nlink, u64 rdev, i64 atime, i64 mtime, i64 ctime,
- *             u64 parent (directories; 0 otherwise), u32 target length, u32 0, target bytes
- *             (symlinks)
+ *             u64 parent (directories; 0 otherwise), u32 symlink target length, u32 0
  * SETATTR  2  u32 mask (ATTR_*), u32 mode, u32 uid, u32 gid, i64 atime, i64 mtime, i64 ctime,
  *             u64 size (ATTR_SIZE: growing only; shrinking is a RANGE truncate)
  * EXTENT   3  u64 first page, u64 first block (0: none), u32 page count, u32 flags (EXT_*),
@@ -32,6 +31,8 @@ import java.nio.ByteOrder;
  * XATTR_SET 8 u16 name length, u16 0, u32 value length, i64 ctime, name bytes, value bytes
  * XATTR_DEL 9 u16 name length, u16 0, u32 0, i64 ctime, name bytes
  * PARENT  10  u64 parent ino, i64 ctime (a directory's ".." after a rename)
+ * TARGET  11  u32 offset, u32 length, bytes: a piece of a symlink's target, in order after
+ *             INIT (a target of up to 4095 bytes does not fit one entry)
  * </pre>
  */
 final class LogEntry {
@@ -50,7 +51,8 @@ final class LogEntry {
   static final int XATTR_SET = 8;
   static final int XATTR_DEL = 9;
   static final int PARENT = 10;
-  static final int MAX_TYPE = 10;
+  static final int TARGET = 11;
+  static final int MAX_TYPE = 11;
 
   /** SETATTR mask bits. */
   static final int ATTR_MODE = 1;
@@ -131,6 +133,7 @@ final class LogEntry {
       case XATTR_SET -> "xattr-set";
       case XATTR_DEL -> "xattr-del";
       case PARENT -> "parent";
+      case TARGET -> "target";
       default -> "unknown(" + type + ")";
     };
   }

@@ -27,8 +27,8 @@ final class Namespace {
   static final int RENAME_EXCHANGE = 2;
   static final int RENAME_WHITEOUT = 4;
 
-  /** Longest symlink target in bytes (the log entry must hold it). */
-  static final int SYMLINK_MAX = 4000;
+  /** Longest symlink target in bytes: PATH_MAX less its NUL, as Linux. */
+  static final int SYMLINK_MAX = 4095;
 
   /** The filesystem. */
   private final Volume vol;
@@ -89,7 +89,7 @@ final class Namespace {
   }
 
   private static void checkAlive(Inode dir) {
-    if (dir.links == 0) {
+    if (dir.links == 0 || dir.evicted) {
       throw new ErrnoException(Errno.ENOENT, "directory " + dir.ino + " has been removed");
     }
   }
@@ -161,8 +161,16 @@ final class Namespace {
     try {
       log = InodeLog.create(vol.region, vol.allocator, ino, 0, false);
       long parent = type == Mode.S_IFDIR ? dir.ino : 0;
-      ByteBuffer init = Entries.init(mode, uid, gid, 1, rdev, now, now, now, parent, target);
+      ByteBuffer init = Entries.init(mode, uid, gid, 1, rdev, now, now, now, parent,
+          target == null ? 0 : target.length);
       long at = log.append(init, vol.allocator, false, !vol.switches.skipEntryFlush);
+      java.util.List<ByteBuffer> pieces = new java.util.ArrayList<>();
+      for (int off = 0; target != null && off < target.length; off += Entries.TARGET_PIECE) {
+        ByteBuffer piece = Entries.target(target, off,
+            Math.min(Entries.TARGET_PIECE, target.length - off));
+        log.append(piece, vol.allocator, false, !vol.switches.skipEntryFlush);
+        pieces.add(piece);
+      }
       vol.region.fence();
       int generation = vol.inodes.generation(ino) + 1;
       vol.inodes.prepare(ino, generation, type, log.headBlock(), log.pendingTail());
@@ -173,6 +181,11 @@ final class Namespace {
       ByteBuffer p = ByteBuffer.wrap(init.array()).order(ByteOrder.LITTLE_ENDIAN);
       p.position(LogEntry.HEADER);
       in.apply(LogEntry.INIT, p, at, vol.blockCount(), Inode.Freed.NONE);
+      for (ByteBuffer piece : pieces) {
+        ByteBuffer q = ByteBuffer.wrap(piece.array()).order(ByteOrder.LITTLE_ENDIAN);
+        q.position(LogEntry.HEADER);
+        in.apply(LogEntry.TARGET, q, at, vol.blockCount(), Inode.Freed.NONE);
+      }
 
       txn.append(dir, Entries.dentryAdd(name, ino, mode, dir.dir.reserveCookie(), now));
       txn.word(vol.inodes.slotOffset(ino) + InodeTable.VALID, InodeTable.validWord(ino, true));
@@ -254,8 +267,10 @@ final class Namespace {
       }
       Inode[] locked = Locks.lockAll(dir, child);
       try {
+        checkAlive(dir);
         Directory.Dentry d = dir.dir.get(name);
-        if (d == null || d.ino() != child.ino) {
+        if (d == null || d.ino() != child.ino || child.evicted) {
+          // Removed, or removed and its number reused, while this thread waited for the locks.
           continue;
         }
         Permissions.check(cred, dir, Permissions.W | Permissions.X,
@@ -349,23 +364,29 @@ final class Namespace {
               + oldDirIno);
         }
         Inode dst = peekChild(newDir, newName);
+        // The checks before any permission check, in the order Linux's do_renameat2 makes them.
+        if ((flags & RENAME_NOREPLACE) != 0 && dst != null) {
+          throw new ErrnoException(Errno.EEXIST, newName + " exists");
+        }
+        if ((flags & RENAME_EXCHANGE) != 0 && dst == null) {
+          throw new ErrnoException(Errno.ENOENT, newName + " not found for exchange");
+        }
         if (cross) {
-          // A directory must not move into its own subtree, nor a target be replaced by its
-          // own ancestor (exchange); the tree is stable under the rename lock.
+          // The tree is stable under the rename lock, so these cannot go stale.
           if (src.isDir() && isAncestor(src.ino, newDir.ino)) {
             throw new ErrnoException(Errno.EINVAL, "cannot move a directory into itself");
           }
-          if ((flags & RENAME_EXCHANGE) != 0 && dst != null && dst.isDir()
-              && isAncestor(dst.ino, oldDir.ino)) {
-            throw new ErrnoException(Errno.EINVAL, "cannot move a directory into itself");
+          if (dst != null && dst.isDir() && isAncestor(dst.ino, oldDir.ino)) {
+            throw new ErrnoException((flags & RENAME_EXCHANGE) != 0 ? Errno.EINVAL
+                : Errno.ENOTEMPTY, newName + " is an ancestor of " + oldName);
           }
         }
         Inode[] locked = Locks.lockAll(oldDir, newDir, src, dst);
         try {
           Directory.Dentry sd = oldDir.dir.get(oldName);
           Directory.Dentry dd = newDir.dir.get(newName);
-          if (sd == null || sd.ino() != src.ino || (dst == null) != (dd == null)
-              || (dd != null && dd.ino() != dst.ino)) {
+          if (sd == null || sd.ino() != src.ino || src.evicted || (dst == null) != (dd == null)
+              || (dd != null && (dd.ino() != dst.ino || dst.evicted))) {
             continue;
           }
           renameLocked(cred, oldDir, oldName, sd, src, newDir, newName, dd, dst, flags);
@@ -405,6 +426,10 @@ final class Namespace {
   private void renameLocked(Cred cred, Inode oldDir, Name oldName, Directory.Dentry sd,
       Inode src, Inode newDir, Name newName, Directory.Dentry dd, Inode dst, int flags) {
     boolean exchange = (flags & RENAME_EXCHANGE) != 0;
+    if (dst == src) {
+      return; // two names of one inode: POSIX says do nothing
+    }
+    checkAlive(oldDir);
     checkAlive(newDir);
     Permissions.check(cred, oldDir, Permissions.W | Permissions.X,
         "write permission denied on directory " + oldDir.ino);
@@ -414,20 +439,18 @@ final class Namespace {
     if (dst != null) {
       Permissions.checkSticky(cred, newDir, dst);
     }
-    if (exchange && dst == null) {
-      throw new ErrnoException(Errno.ENOENT, newName + " not found for exchange");
-    }
-    if ((flags & RENAME_NOREPLACE) != 0 && dst != null) {
-      throw new ErrnoException(Errno.EEXIST, newName + " exists");
-    }
-    if (dst == src) {
-      return; // two names of one inode: POSIX says do nothing
-    }
     boolean moveAcross = oldDir != newDir;
-    if (src.isDir() && moveAcross && !exchange) {
-      // Moving a directory rewrites its "..": the caller must be allowed to write it.
-      Permissions.check(cred, src, Permissions.W, "cannot move directory " + oldName
-          + " without write permission on it");
+    if (moveAcross) {
+      // Moving a directory rewrites its "..": the caller must be allowed to write it; an
+      // exchange moves both.
+      if (src.isDir()) {
+        Permissions.check(cred, src, Permissions.W, "cannot move directory " + oldName
+            + " without write permission on it");
+      }
+      if (exchange && dst.isDir()) {
+        Permissions.check(cred, dst, Permissions.W, "cannot move directory " + newName
+            + " without write permission on it");
+      }
     }
     if (!exchange && dst != null) {
       if (src.isDir() && !dst.isDir()) {

@@ -25,6 +25,12 @@ final class Txn {
   /** Whether allocations of this operation may use the reserve (deleting operations). */
   final boolean mayUseReserve;
 
+  /**
+   * Whether log pages may come from the reserve even though data blocks may not: set for
+   * writes that need no new data block, which must not fail for want of space.
+   */
+  boolean logMayUseReserve;
+
   /** Inodes with appended entries, in first-append order. */
   private final List<Inode> touched = new ArrayList<>(4);
 
@@ -36,6 +42,9 @@ final class Txn {
 
   /** Blocks to free once committed, with the page they held (for descriptor owners). */
   private final List<long[]> toFree = new ArrayList<>();
+
+  /** Blocks allocated for this operation: returned to the allocator if it aborts. */
+  private final List<long[]> allocated = new ArrayList<>();
 
   /** Actions to run after a successful commit (DRAM bookkeeping). */
   private final List<Runnable> afterCommit = new ArrayList<>();
@@ -53,7 +62,8 @@ final class Txn {
     if (!touched.contains(in)) {
       touched.add(in);
     }
-    long at = in.log.append(entry, vol.allocator, mayUseReserve, !vol.switches.skipEntryFlush);
+    long at = in.log.append(entry, vol.allocator, mayUseReserve || logMayUseReserve,
+        !vol.switches.skipEntryFlush);
     appended.add(new Object[] {in, entry.array(), at});
   }
 
@@ -65,6 +75,11 @@ final class Txn {
   /** Frees {@code [start, start+len)} after the commit (blocks no longer referenced). */
   void freeAfterCommit(long start, long len) {
     toFree.add(new long[] {start, len});
+  }
+
+  /** Records blocks allocated for this operation, so that an abort frees them again. */
+  void allocated(long start, long len) {
+    allocated.add(new long[] {start, len});
   }
 
   /** Runs {@code r} after a successful commit. */
@@ -155,6 +170,9 @@ final class Txn {
     finished = true;
     for (Inode in : touched) {
       in.log.abort();
+    }
+    for (long[] x : allocated) {
+      vol.allocator.free(x[0], x[1]);
     }
   }
 
