@@ -97,6 +97,12 @@ public final class CpuMapping {
   /** mmap_lock: faults and slow-path pins shared, munmap exclusive. */
   private final ReentrantReadWriteLock mmapLock = new ReentrantReadWriteLock();
 
+  /** Set by the first {@link #close}; guarded by the mmap lock. */
+  private boolean closed;
+
+  /** Run once after {@link #close}; see {@link #onClose}. */
+  private volatile Runnable onClose;
+
   /** In-flight accesses through ptes; exclusive acquisition is a TLB shootdown. */
   private final StampedLock tlb = new StampedLock();
 
@@ -572,17 +578,38 @@ public final class CpuMapping {
 
   /** Unmaps the whole mapping. */
   public void close() {
+    Runnable listener;
     Lock exclusive = mmapLock.writeLock();
     exclusive.lock();
     try {
+      if (closed) {
+        return;
+      }
+      closed = true;
       space.invalidateNotifiers(firstIndex, firstIndex + pageCount);
       zapPages(0, pageCount);
       unmapped.clear();
       unmapped.put(0L, pageCount);
       space.removeMapping(this);
+      listener = onClose;
     } finally {
       exclusive.unlock();
     }
+    if (listener != null) {
+      listener.run();
+    }
+  }
+
+  /**
+   * Runs {@code listener} once when the mapping is closed (after its pages are unmapped): how
+   * the filesystem learns that the mapping no longer keeps the file alive, as a vma's file
+   * reference does in Linux. Set at most once, before the mapping is handed out.
+   */
+  public void onClose(Runnable listener) {
+    if (onClose != null) {
+      throw new IllegalStateException("close listener already set");
+    }
+    onClose = listener;
   }
 
   private void addUnmapped(long first, long end) {

@@ -375,6 +375,59 @@ public final class DaxFs implements AutoCloseable {
     io.fallocate(cred, h, mode, off, len);
   }
 
+  /**
+   * mmap(2) of an open regular file, inside this process: loads and stores through the
+   * returned mapping go straight to the file's blocks on pmem (DAX), faulting pages in on first
+   * touch; {@link #fsync} makes stores durable. The mapping keeps the file alive until it is
+   * closed, as a Linux mapping does after close(fd).
+   *
+   * @param prot {@code CpuMapping.PROT_READ}, optionally with {@code PROT_WRITE}
+   * @param flags 0 or {@code CpuMapping.MAP_SYNC}
+   * @throws ErrnoException EACCES when the handle's access mode does not allow {@code prot},
+   *     ENODEV for a file that is not regular, EINVAL for bad arguments
+   */
+  public dev.daxfs.dax.CpuMapping mmap(Cred cred, FileHandle h, long offset, long length,
+      int prot, int flags) {
+    live();
+    usable(h);
+    Inode in = h.inode;
+    if (!in.isRegular()) {
+      throw new ErrnoException(Errno.ENODEV, "only regular files can be mapped");
+    }
+    if (!h.readable() || ((prot & dev.daxfs.dax.CpuMapping.PROT_WRITE) != 0 && !h.writable())) {
+      throw new ErrnoException(Errno.EACCES, "the file is not open for the access the mapping "
+          + "asks");
+    }
+    dev.daxfs.dax.DaxAddressSpace space = vol.layouts.space(in);
+    ops.addUser(in);
+    try {
+      dev.daxfs.dax.CpuMapping m = space.mmap(offset, length, prot, flags);
+      m.onClose(() -> ops.dropUser(in));
+      return m;
+    } catch (RuntimeException e) {
+      ops.dropUser(in);
+      throw e;
+    }
+  }
+
+  /**
+   * The DAX address space of an open regular file (created if it has none): what gup pins
+   * through and the DMA emulator registers on. Package tools and tests use it.
+   */
+  public dev.daxfs.dax.DaxAddressSpace addressSpace(FileHandle h) {
+    live();
+    usable(h);
+    if (!h.inode.isRegular()) {
+      throw new ErrnoException(Errno.ENODEV, "only regular files have a DAX address space");
+    }
+    return vol.layouts.space(h.inode);
+  }
+
+  /** The page descriptors of the region (pins, mappings, owners). */
+  public dev.daxfs.dax.PageDescriptors pageDescriptors() {
+    return vol.pages;
+  }
+
   /** lseek(2) with SEEK_SET (0), SEEK_END (2), SEEK_DATA (3) and SEEK_HOLE (4). */
   public long lseek(FileHandle h, long off, int whence) {
     live();

@@ -42,6 +42,7 @@ final class Eviction {
     }
     txn.afterCommit(() -> {
       in.evicted = true;
+      in.dax = null;
       vol.cache.remove(in.ino);
       vol.inodes.release(in.ino);
     });

@@ -351,8 +351,12 @@ final class FileIo {
         int a = (int) (Math.max(pos, ps) - ps);
         int b = (int) (Math.min(end, ps + PAGE) - ps);
         if (kind[i] != null) {
+          if (kind[i] != Kind.IN_PLACE) {
+            vol.layouts.pageMoving(in, page);
+          }
           fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
               (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+          vol.layouts.assigned(in, page, block[i]);
         }
       }
     } catch (RuntimeException e) {
@@ -869,6 +873,10 @@ final class FileIo {
    */
   void fsync(Inode in, boolean dataOnly) {
     checkUsable(in);
+    dev.daxfs.dax.DaxAddressSpace s = in.dax;
+    if (s != null) {
+      s.writeback(0, Inode.MAX_PAGES);
+    }
     region.fence();
   }
 }

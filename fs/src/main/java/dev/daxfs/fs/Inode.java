@@ -100,8 +100,8 @@ final class Inode {
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;
 
-  /** Per-inode state the DAX layer attaches (address space); created on first mapping. */
-  Object dax;
+  /** The file's DAX address space, created on first mmap; null until then. */
+  volatile dev.daxfs.dax.DaxAddressSpace dax;
 
   Inode(long ino, int generation, int type, boolean dataChecksums) {
     this.ino = ino;

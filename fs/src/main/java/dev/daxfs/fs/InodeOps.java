@@ -263,7 +263,24 @@ final class InodeOps {
     if (!h.released.compareAndSet(false, true)) {
       throw new ErrnoException(Errno.EBADF, "handle already released");
     }
-    Inode in = h.inode;
+    dropUser(h.inode);
+  }
+
+  /** A CPU mapping keeps the file alive like an open handle (a vma's file reference). */
+  void addUser(Inode in) {
+    in.lock.writeLock().lock();
+    try {
+      if (in.evicted) {
+        throw new ErrnoException(Errno.ESTALE, "inode " + in.ino + " was freed");
+      }
+      in.openCount++;
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  /** One handle or mapping of {@code in} went away. */
+  void dropUser(Inode in) {
     boolean last;
     in.lock.writeLock().lock();
     try {

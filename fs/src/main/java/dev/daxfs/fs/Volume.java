@@ -43,6 +43,9 @@ final class Volume {
   /** Layout breaks and the copy-on-write decision, backed by the DAX layer. */
   final Layouts layouts;
 
+  /** One descriptor per page of the region: references, mappings, pins and owners. */
+  final dev.daxfs.dax.PageDescriptors pages;
+
   /** Mount options. */
   final MountOptions options;
 
@@ -60,6 +63,7 @@ final class Volume {
     this.options = options;
     this.cache = new InodeCache(this);
     this.layouts = new Layouts(this);
+    this.pages = new dev.daxfs.dax.PageDescriptors(region);
   }
 
   long blockCount() {
