@@ -456,6 +456,37 @@ public final class DaxFs implements AutoCloseable {
     return lease;
   }
 
+  /** Totals of a log cleaning run: pages freed by fast and by thorough cleaning. */
+  public record CleanResult(long pagesFreedFast, long pagesFreedThorough, long inodes) {}
+
+  /**
+   * Cleans the log of inode {@code ino} now (fast cleaning, then a rewrite when live entries
+   * fill less than half of it, or always with {@code thorough}).
+   */
+  public CleanResult cleanLog(long ino, boolean thorough) {
+    live();
+    LogCleaner.Result r = vol.cleaner.clean(vol.cache.get(ino), thorough);
+    return new CleanResult(r.pagesFreedFast(), r.pagesFreedThorough(), 1);
+  }
+
+  /** Cleans every loaded inode's log now; see {@link #cleanLog}. */
+  public CleanResult cleanAllLogs(boolean thorough) {
+    live();
+    long fast = 0;
+    long full = 0;
+    long n = 0;
+    for (Inode in : new java.util.ArrayList<>(vol.cache.all())) {
+      if (in.evicted || in.damage != null) {
+        continue;
+      }
+      LogCleaner.Result r = vol.cleaner.clean(in, thorough);
+      fast += r.pagesFreedFast();
+      full += r.pagesFreedThorough();
+      n++;
+    }
+    return new CleanResult(fast, full, n);
+  }
+
   /** Orphans whose blocks a device still pins, waiting for the reaper. */
   public int orphansPending() {
     return eviction.reaper.pendingCount();

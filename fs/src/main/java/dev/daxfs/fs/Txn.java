@@ -126,6 +126,9 @@ final class Txn {
           new long[] {block, 1}));
     }
     freeCollected();
+    for (Inode in : touched) {
+      vol.cleaner.committed(in);
+    }
     runAfter();
   }
 
