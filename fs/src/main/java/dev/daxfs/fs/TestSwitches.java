@@ -28,10 +28,13 @@ public final class TestSwitches {
   /** Truncate, punch, collapse and eviction skip the layout break (free while DMA may write). */
   public volatile boolean skipLayoutBreak;
 
+  /** Stale marks reach the media only after the mapping or pin was granted. */
+  public volatile boolean lateStaleMark;
+
   /** True when any switch is on. */
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
-        || renameInPlace || unlinkWrongOrder || skipLayoutBreak;
+        || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark;
   }
 
   /** The switches with no bug enabled. */

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       MkfsCommand.class,
       InspectCommand.class,
       FsckCommand.class,
+      ScrubCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {
