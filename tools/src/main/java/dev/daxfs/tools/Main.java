@@ -22,6 +22,9 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {
