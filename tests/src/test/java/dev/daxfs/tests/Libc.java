@@ -54,6 +54,14 @@ final class Libc {
 
   static native int ftruncate(int fd, long length);
 
+  static native int unlink(String path);
+
+  static native int rmdir(String path);
+
+  static native int mkdir(String path, int mode);
+
+  static native int link(String oldpath, String newpath);
+
   static int errno() {
     return Native.getLastError();
   }

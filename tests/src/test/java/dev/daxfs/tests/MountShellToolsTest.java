@@ -264,6 +264,16 @@ class MountShellToolsTest {
     assertTrue(freeBytes() >= freeBefore - (1L << 20), "blocks of the unlinked file are freed");
   }
 
+  @Test
+  void aRemovedDirectoryStaysItselfForTheProcessInsideIt() throws Exception {
+    // The kernel still holds the removed directory (the shell's working directory): its inode
+    // number must not go to the directories made next, or the shell would find itself in them.
+    sameAsTmpfs("mkdir d && cd d && i=$(stat -c %i .) && rmdir ../d"
+        + " && for n in 1 2 3 4 5 6; do mkdir ../n$n && echo hi > ../n$n/f; done"
+        + " && for n in 1 2 3 4 5 6; do [ $(stat -c %i ../n$n) != $i ] || echo reused; done"
+        + " && stat -c %h . && ls -a . && (touch x 2>&1 || true) && (ls f 2>&1 || true)");
+  }
+
   private long freeBytes() throws Exception {
     return mount.stat().path("space").path("free_bytes").asLong();
   }
