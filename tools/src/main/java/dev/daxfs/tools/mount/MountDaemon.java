@@ -78,6 +78,12 @@ public final class MountDaemon {
   /** Completed once the filesystem has been put away (cleanly or not). */
   private final CompletableFuture<Unmounted> unmounted = new CompletableFuture<>();
 
+  /**
+   * Completed when stop has finished, control socket included: the process may exit only then,
+   * or an unmount request's answer could be cut off.
+   */
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
   /** Guarded by this: stop has begun. */
   private boolean stopping;
 
@@ -373,41 +379,45 @@ public final class MountDaemon {
   void stop() {
     synchronized (this) {
       if (stopping) {
-        unmounted.join();
+        stopped.join();
         return;
       }
       stopping = true;
     }
-    Unmounted result;
+    Unmounted result = new Unmounted(false, "unmounting " + mountpoint + " failed; the next "
+        + "mount recovers the region");
     try {
       fuse.unmount();
       if (fuse.isMounted()) {
-        // A request is still running inside daxfs: unmounting under it could tear what it is
-        // writing. The region stays as a crash would leave it, and the next mount recovers.
+        // A request is still running inside daxfs: unmounting or unmapping the region under it
+        // could tear what it is writing. The region stays as a crash would leave it (the process
+        // exit unmaps it), and the next mount recovers.
         result = new Unmounted(false, "a filesystem call on " + mountpoint + " did not finish; "
             + "the region was left for the next mount to recover");
       } else {
         adapter.releaseAll();
         fs.unmount();
+        closeQuietly(region);
         result = new Unmounted(true, "unmounted " + mountpoint + " cleanly");
       }
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "unmounting " + mountpoint + " failed", e);
       result = new Unmounted(false, "unmounting " + mountpoint + " failed (" + e.getMessage()
           + "); the next mount recovers the region");
-    }
-    closeQuietly(region);
-    try {
-      Files.deleteIfExists(files.record());
-    } catch (IOException e) {
-      LOG.log(Level.WARNING, "cannot remove " + files.record(), e);
-    }
-    out.println("daxfs: " + result.message());
-    out.flush();
-    unmounted.complete(result);
-    ControlServer c = control;
-    if (c != null) {
-      c.close();
+    } finally {
+      try {
+        Files.deleteIfExists(files.record());
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "cannot remove " + files.record(), e);
+      }
+      out.println("daxfs: " + result.message());
+      out.flush();
+      unmounted.complete(result);
+      ControlServer c = control;
+      if (c != null) {
+        c.close();
+      }
+      stopped.complete(null);
     }
   }
 
