@@ -25,9 +25,21 @@ public record MountRecord(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** True while the serving process runs. */
+  /**
+   * True while the serving process runs. A pid reused by another program (the record outlived
+   * its process, as after a reboot of a machine whose runtime directory is kept) does not count.
+   */
   public boolean alive() {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    try {
+      String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+      return cmdline.contains("dev.daxfs.tools.Main");
+    } catch (IOException e) {
+      // Gone meanwhile, or not ours to read: what the process table says stands.
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
   }
 
   /** Writes the record atomically (a reader never sees half of it). */
