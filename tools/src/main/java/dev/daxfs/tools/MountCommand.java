@@ -22,15 +22,18 @@ import picocli.CommandLine.Parameters;
     name = "mount",
     mixinStandardHelpOptions = true,
     description = {
-      "Mount daxfs on MOUNTPOINT (created if missing) through FUSE. The region is created and",
-      "formatted on first use, and mounted (recovered after a crash) afterwards. Without",
-      "--foreground the filesystem is served by a detached process: this command returns once",
-      "the mount is live. 'daxfs umount MOUNTPOINT' unmounts it cleanly.",
+      "Mount daxfs through FUSE.",
       "",
-      "daxfs's own -o options: noatime, relatime (default), strictatime,",
-      "pinned_fsync=wait|proceed, layout_wait_timeout=DURATION, threads=N, debug.",
-      "Other -o options go to libfuse. Run as root, the mount is open to every user with",
-      "permissions checked by the kernel (allow_other, default_permissions)."
+      "MOUNTPOINT is created if missing. The region is created and formatted on first use, and"
+          + " mounted (recovered after a crash) afterwards. Without --foreground the filesystem"
+          + " is served by a detached process and this command returns once the mount is live;"
+          + " 'daxfs umount MOUNTPOINT' unmounts it cleanly.",
+      "",
+      "daxfs's own -o options: noatime, relatime (default), strictatime,"
+          + " pinned_fsync=wait|proceed, layout_wait_timeout=DURATION, threads=N, debug. Other -o"
+          + " options go to libfuse. Mounted as root, the mount is open to every user, with"
+          + " permissions checked by the kernel (allow_other, default_permissions).",
+      ""
     })
 final class MountCommand implements Callable<Integer> {
 

@@ -21,8 +21,11 @@ import picocli.CommandLine.Parameters;
     name = "stat",
     mixinStandardHelpOptions = true,
     description = {
-      "Show a mounted daxfs: free and used space, inodes, how the mount went (recovery time",
-      "and reason), layout breaks and waits, and the other counters, from its control socket."
+      "Show a mounted daxfs's space, inodes and counters.",
+      "",
+      "Free and used space, inodes, how the mount went (recovery time and reason), layout"
+          + " breaks and waits, and the other counters, read from the mount's control socket.",
+      ""
     })
 final class StatCommand implements Callable<Integer> {
 

@@ -11,9 +11,11 @@ import picocli.CommandLine.Parameters;
     name = "umount",
     mixinStandardHelpOptions = true,
     description = {
-      "Unmount the daxfs mounted on MOUNTPOINT cleanly (the next mount is the fast one) and",
-      "wait for its process to exit. A mount whose process was killed is removed, and the",
-      "next mount recovers its region."
+      "Unmount a daxfs cleanly.",
+      "",
+      "The next mount is then the fast one. Waits until the mount's process has exited. A mount"
+          + " whose process was killed is removed, and the next mount recovers its region.",
+      ""
     })
 final class UmountCommand implements Callable<Integer> {
 
