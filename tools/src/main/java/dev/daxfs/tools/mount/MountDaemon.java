@@ -8,7 +8,6 @@ import dev.daxfs.pmem.RegionException;
 import dev.daxfs.pmem.RegionOptions;
 import dev.daxfs.pmem.Regions;
 import dev.daxfs.pmem.Sizes;
-import dev.daxfs.tools.control.ControlClient;
 import dev.daxfs.tools.control.ControlException;
 import dev.daxfs.tools.control.ControlHandler;
 import dev.daxfs.tools.control.ControlServer;
@@ -435,15 +434,6 @@ public final class MountDaemon {
 
     public MountException(String message) {
       super(message);
-    }
-  }
-
-  /** Whether the control socket at {@code socket} answers (the mount is live). */
-  static boolean answers(Path socket) {
-    try (ControlClient c = ControlClient.connect(socket)) {
-      return true;
-    } catch (IOException | ControlException e) {
-      return false;
     }
   }
 
