@@ -56,6 +56,12 @@ public final class DaxFsFuse implements FuseFilesystem {
 
   private static final int SETID_BITS = 06000;
 
+  /**
+   * Lookups retried when the inode found is freed before it can be held; each retry means
+   * another caller removed and recreated the name meanwhile, so a few suffice.
+   */
+  private static final int LOOKUP_ATTEMPTS = 100;
+
   /** The filesystem served. */
   private final DaxFs fs;
 
@@ -192,7 +198,7 @@ public final class DaxFsFuse implements FuseFilesystem {
    * removed and freed by another caller before the reference was taken.
    */
   private FuseEntry referenced(Attr a) throws FuseException {
-    if (!inodes.reference(a)) {
+    if (!call(() -> inodes.reference(a))) {
       throw new FuseException(Errno.ENOENT.number(), "inode " + a.ino()
           + " was removed while it was being looked up");
     }
@@ -203,7 +209,11 @@ public final class DaxFsFuse implements FuseFilesystem {
   public FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException {
     Cred c = cred(ctx);
     Name n = name(name);
-    while (true) {
+    for (int attempt = 0; ; attempt++) {
+      if (attempt == LOOKUP_ATTEMPTS) {
+        throw new FuseException(Errno.ESTALE.number(), name + " kept being replaced while it "
+            + "was looked up");
+      }
       Attr a;
       try {
         a = fs.lookup(c, parent, n);
@@ -214,7 +224,7 @@ public final class DaxFsFuse implements FuseFilesystem {
         }
         throw failure(e);
       }
-      if (inodes.reference(a)) {
+      if (call(() -> inodes.reference(a))) {
         return entry(a);
       }
       // The inode found was freed (and its number perhaps reused) before it could be held.
@@ -488,7 +498,7 @@ public final class DaxFsFuse implements FuseFilesystem {
           after = d.cookie();
           continue;
         }
-        if (!dot && !inodes.reference(a)) {
+        if (!dot && !call(() -> inodes.reference(a))) {
           after = d.cookie();
           continue;
         }

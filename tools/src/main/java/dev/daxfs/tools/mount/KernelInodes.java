@@ -1,5 +1,6 @@
 package dev.daxfs.tools.mount;
 
+import dev.daxfs.dax.Errno;
 import dev.daxfs.dax.ErrnoException;
 import dev.daxfs.fs.Attr;
 import dev.daxfs.fs.Cred;
@@ -61,6 +62,8 @@ final class KernelInodes {
    * Counts one kernel reference to the inode described by {@code attr}, holding it if it was not
    * held yet. Returns false when that inode no longer exists (it was removed and freed after
    * {@code attr} was read): the caller must not hand {@code attr} to the kernel.
+   *
+   * @throws ErrnoException when the inode exists but cannot be held (EIO for a damaged one)
    */
   boolean reference(Attr attr) {
     long ino = attr.ino();
@@ -81,7 +84,11 @@ final class KernelInodes {
       try {
         hold = fs.open(Cred.root(), ino, FileHandle.O_RDONLY);
       } catch (ErrnoException e) {
-        return null;
+        if (e.errno() == Errno.ENOENT || e.errno() == Errno.ESTALE) {
+          return null;
+        }
+        // Damage or the like: the caller reports it (the map is left unchanged).
+        throw e;
       }
       int held;
       try {
