@@ -321,6 +321,13 @@ class MountShellToolsTest {
     assertEquals("root", ok("cat pub/rootfile"), "nothing changed it");
     assertEquals("4321 700", ok("stat -c '%u %a' pub/d"));
     assertEquals("mine", ok("cat pub/mine"), "root reads everything");
+
+    // A write by someone other than the owner drops set-user-ID, as on any Linux filesystem.
+    ok("echo a > pub/suid && chmod 4777 pub/suid");
+    Run.Result w = sh(dir, as + "bash -c 'echo b >> pub/suid'");
+    assertEquals(0, w.exit(), "a non-owner may write a world-writable set-user-ID file: "
+        + w.all());
+    assertEquals("777 a b", ok("echo $(stat -c %a pub/suid) $(cat pub/suid)"));
   }
 
   @Test
