@@ -218,7 +218,11 @@ public final class FuseBench implements Callable<Integer> {
     } finally {
       if (daxMounted) {
         try {
-          Unmount.unmount(daxMp);
+          if (Unmount.unmount(daxMp).clean()) {
+            // The log of a bench mount that went well says nothing worth keeping.
+            Files.deleteIfExists(RuntimeDir.forCurrentUser()
+                .files(MountPoints.canonical(daxMp)).log());
+          }
         } catch (RuntimeException | IOException e) {
           spec.commandLine().getErr().println("daxfs bench fuse: unmounting " + daxMp
               + " failed: " + e.getMessage());
