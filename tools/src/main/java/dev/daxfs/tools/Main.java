@@ -22,6 +22,9 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatCommand.class,
       FsckCommand.class,
       ScrubCommand.class,
       BenchCommand.class
