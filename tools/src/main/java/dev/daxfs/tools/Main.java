@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      dev.daxfs.tools.race.DmaRaceCommand.class
     })
 public final class Main implements Runnable {
 
