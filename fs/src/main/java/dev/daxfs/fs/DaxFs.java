@@ -423,6 +423,44 @@ public final class DaxFs implements AutoCloseable {
     return vol.layouts.space(h.inode);
   }
 
+  /**
+   * Takes a layout lease on {@code [offset, offset+length)} of an open regular file (rounded
+   * out to whole pages) for {@code holder}: until it is closed, truncate, punch, zero, collapse
+   * and insert over the range fail with ETXTBSY, and long-term pins of the range by {@code
+   * holder} are allowed.
+   */
+  public LayoutLease acquireLease(Cred cred, FileHandle h, long offset, long length,
+      Object holder) {
+    live();
+    usable(h);
+    if (!h.inode.isRegular()) {
+      throw new ErrnoException(Errno.EINVAL, "layout leases cover regular files only");
+    }
+    if (offset < 0 || length <= 0 || offset + length < 0) {
+      throw new ErrnoException(Errno.EINVAL, "lease range needs offset >= 0 and length > 0");
+    }
+    if (holder == null) {
+      throw new ErrnoException(Errno.EINVAL, "a lease needs a holder");
+    }
+    LayoutLease lease = new LayoutLease(h.inode, FileIo.pageOf(offset),
+        FileIo.pagesFor(offset + length), holder);
+    h.inode.lock.writeLock().lock();
+    try {
+      if (h.inode.evicted) {
+        throw new ErrnoException(Errno.ESTALE, "inode " + h.ino + " was freed");
+      }
+      h.inode.leases.add(lease);
+    } finally {
+      h.inode.lock.writeLock().unlock();
+    }
+    return lease;
+  }
+
+  /** Orphans whose blocks a device still pins, waiting for the reaper. */
+  public int orphansPending() {
+    return eviction.reaper.pendingCount();
+  }
+
   /** The page descriptors of the region (pins, mappings, owners). */
   public dev.daxfs.dax.PageDescriptors pageDescriptors() {
     return vol.pages;

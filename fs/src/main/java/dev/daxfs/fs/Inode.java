@@ -100,6 +100,9 @@ final class Inode {
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;
 
+  /** Layout leases on ranges of the file; read without locks by breaks and the pin policy. */
+  final java.util.List<LayoutLease> leases = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   /** The file's DAX address space, created on first mmap; null until then. */
   volatile dev.daxfs.dax.DaxAddressSpace dax;
 

@@ -22,8 +22,9 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
-      BenchCommand.class,
-      dev.daxfs.tools.race.DmaRaceCommand.class
+      FsckCommand.class,
+      dev.daxfs.tools.race.DmaRaceCommand.class,
+      BenchCommand.class
     })
 public final class Main implements Runnable {
 
@@ -80,8 +81,17 @@ public final class Main implements Runnable {
         e.printStackTrace(err);
       }
       err.flush();
-      return e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE;
+      if (e instanceof CommandLine.ParameterException) {
+        return EXIT_USAGE;
+      }
+      return cmd.getCommandSpec().userObject() instanceof FailureCode f
+          ? f.failureExitCode() : EXIT_FAILURE;
     }
+  }
+
+  /** A command whose failures to run at all have their own exit status (fsck: 8). */
+  interface FailureCode {
+    int failureExitCode();
   }
 
   /** Reads the version that the build filtered into version.properties. */
