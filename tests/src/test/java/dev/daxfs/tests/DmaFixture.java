@@ -7,6 +7,7 @@ import dev.daxfs.dax.CpuMapping;
 import dev.daxfs.fs.Cred;
 import dev.daxfs.fs.DaxFs;
 import dev.daxfs.fs.FileHandle;
+import dev.daxfs.fs.Fsck;
 import dev.daxfs.fs.MkfsOptions;
 import dev.daxfs.fs.MountOptions;
 import dev.daxfs.fs.TestSwitches;
@@ -107,16 +108,20 @@ final class DmaFixture implements AutoCloseable {
   }
 
   /**
-   * Writes the second file of a scenario after the cut: {@code pages} pages of {@code seed}'s
-   * pattern into fresh blocks. The file has an address space, so its blocks record it as their
+   * Creates the second file of a scenario before the cut, so that its inode's log page is not
+   * what receives a freed block. It has an address space, so its blocks record it as their
    * owner and a DMA write that lands in one counts as misdirected.
    */
-  FileHandle victim(String path, int pages, int seed) {
+  FileHandle victim(String path) {
     FileHandle h = fs.open(ROOT, path, FileHandle.O_CREAT | FileHandle.O_EXCL
         | FileHandle.O_RDWR, 0644);
     fs.addressSpace(h);
-    fs.write(ROOT, h, 0, ByteBuffer.wrap(pattern(pages * P, seed)));
     return h;
+  }
+
+  /** Fills {@code h} after the cut: {@code pages} pages of {@code seed}'s pattern, new blocks. */
+  void fill(FileHandle h, int pages, int seed) {
+    fs.write(ROOT, h, 0, ByteBuffer.wrap(pattern(pages * P, seed)));
   }
 
   /** Bytes that differ per seed and never decode as a DMA tag record. */
@@ -255,9 +260,23 @@ final class DmaFixture implements AutoCloseable {
     assertEquals(0, fs.pageDescriptors().misuseEvents(), "page reference misuse");
   }
 
+  /** Set by the first close. */
+  private boolean closed;
+
+  /** Stops the devices (letting transfers finish) and unmounts; closing twice is harmless. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     dma.close();
     fs.unmount();
+  }
+
+  /** Unmounts and checks the region: the problems fsck finds (none, for a healthy run). */
+  java.util.List<Fsck.Problem> closeAndCheck() {
+    close();
+    return Fsck.check(region, Fsck.Progress.NONE).problems;
   }
 }

@@ -21,6 +21,7 @@ import dev.daxfs.fs.SetAttr;
 import dev.daxfs.gup.DmaCompletion;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -142,6 +143,7 @@ class DmaLayoutBreakTest {
     byte[] a0 = pattern(A_PAGES * P, 1);
     FileHandle a = fx.file("/a", a0);
     CpuMapping m = fx.map(a);
+    FileHandle b = fx.victim("/b");
     CompletableFuture<Void> gate = new CompletableFuture<>();
     CompletableFuture<DmaCompletion> write = fx.nic.writeTagged(m, cut.dmaAddr, cut.dmaLength,
         gate);
@@ -159,7 +161,7 @@ class DmaLayoutBreakTest {
       gate.complete(null);
       op.join();
     }
-    FileHandle b = fx.victim("/b", B_PAGES, 2);
+    fx.fill(b, B_PAGES, 2);
     gate.complete(null);
     DmaCompletion c = await(write, "the DMA write");
 
@@ -188,6 +190,7 @@ class DmaLayoutBreakTest {
       assertEquals(o.tagsExpectedInA(), o.tagsInA(), cut + ": every DMA tag accounted for");
       assertTrue(fx.fs.stats().layoutWaits.sum() >= 1);
       fx.assertNoPinsLeft();
+      assertEquals(List.of(), fx.closeAndCheck(), cut + ": fsck after unmount");
     }
   }
 
@@ -219,6 +222,7 @@ class DmaLayoutBreakTest {
       byte[] a0 = pattern(A_PAGES * P, 1);
       FileHandle a = fx.file("/a", a0);
       CpuMapping m = fx.map(a);
+      FileHandle b = fx.victim("/b");
       CompletableFuture<Void> gate = new CompletableFuture<>();
       CompletableFuture<DmaCompletion> write = fx.nic.writeTagged(m, 3 * P + 256, 1024, gate);
       DaxEntry entry = m.space().entry(3);
@@ -233,7 +237,7 @@ class DmaLayoutBreakTest {
       assertEquals(3, d.ownerIndex());
       assertEquals(1, fx.fs.stats().inPlaceWrites.sum(), "the write went in place");
 
-      FileHandle b = fx.victim("/b", B_PAGES, 2);
+      fx.fill(b, B_PAGES, 2);
       assertEquals(a.ino(), fx.fs.pageDescriptors().describe(pfn).ownerInode(),
           "B did not receive the pinned block");
       gate.complete(null);
@@ -253,6 +257,7 @@ class DmaLayoutBreakTest {
       fx.fs.release(a);
       fx.fs.release(b);
       fx.assertNoPinsLeft();
+      assertEquals(List.of(), fx.closeAndCheck(), "fsck after unmount");
     }
   }
 
@@ -273,10 +278,12 @@ class DmaLayoutBreakTest {
       eventually(() -> fx.fs.orphansPending() == 0, "the reaper freeing the orphan");
       assertEquals(1, fx.fs.stats().orphansReaped.sum());
       // Freed now: the next file written receives the block.
-      FileHandle c = fx.victim("/c", B_PAGES, 3);
+      FileHandle c = fx.victim("/c");
+      fx.fill(c, B_PAGES, 3);
       assertEquals(c.ino(), fx.fs.pageDescriptors().describe(e.pfn()).ownerInode());
       fx.fs.release(c);
       fx.assertNoPinsLeft();
+      assertEquals(List.of(), fx.closeAndCheck(), "fsck after unmount");
     }
   }
 
@@ -303,6 +310,7 @@ class DmaLayoutBreakTest {
   private static Eviction evictUnderDma(DmaFixture fx) {
     FileHandle a = fx.file("/a", pattern(A_PAGES * P, 1));
     CpuMapping m = fx.map(a);
+    FileHandle b = fx.victim("/b");
     CompletableFuture<Void> gate = new CompletableFuture<>();
     CompletableFuture<DmaCompletion> write = fx.nic.writeTagged(m, 2 * P, 2 * P, gate);
     long pfn = m.space().entry(2).pfn();
@@ -311,7 +319,7 @@ class DmaLayoutBreakTest {
     DmaFixture.Op unlink = new DmaFixture.Op("unlink", () -> fx.fs.unlink(ROOT, "/a"));
     unlink.join(); // never waits for the device
     int orphans = fx.fs.orphansPending();
-    FileHandle b = fx.victim("/b", B_PAGES, 2);
+    fx.fill(b, B_PAGES, 2);
     long owner = fx.fs.pageDescriptors().describe(pfn).ownerInode();
     gate.complete(null);
     await(write, "the DMA write");
