@@ -28,12 +28,18 @@ import picocli.CommandLine.Option;
     description = {
       "Race DMA against truncate, punch, zero range and collapse range, in process.",
       "",
-      "Each round, emulated devices write tagged data into random ranges of a file while a",
-      "random operation cuts into them; a second file then takes the freed blocks and fills",
-      "them with a known pattern. When all DMA is done, both files are checked and every DMA",
-      "write's tag is accounted for. With the layout break (the default) the cut waits for",
-      "the DMA, and nothing is misdirected or corrupted.",
+      "Each round, emulated devices write tagged data into random ranges of a file while a "
+          + "random operation cuts into them; a second file then takes the freed blocks and "
+          + "fills them with a known pattern. When all DMA is done, both files are checked and "
+          + "every DMA write's tag is accounted for. With the layout break (the default) the "
+          + "cut waits for the DMA, and nothing is misdirected or corrupted.",
       ""
+    },
+    footer = {
+      "",
+      "Exit status: 0 when the run shows what its mode promises (no damage with the layout "
+          + "break; corrupted blocks without it), 1 otherwise (the report is printed first), "
+          + "2 for a usage error."
     })
 public final class DmaRaceCommand implements Callable<Integer> {
 
@@ -58,16 +64,16 @@ public final class DmaRaceCommand implements Callable<Integer> {
   boolean json;
 
   @Option(names = "--region", paramLabel = "FILE",
-      description = {"Run on a new emulated region created at FILE (a bare name is a file in",
-          "/dev/shm) and keep it for 'daxfs inspect'; FILE must not exist. By default the",
-          "harness uses its own 16 MiB in-memory region."})
+      description = "Run on a new emulated region created at FILE (a bare name is a file in "
+          + "/dev/shm) and keep it for 'daxfs inspect'; FILE must not exist. By default the "
+          + "harness uses its own 16 MiB in-memory region.")
   String regionFile;
 
   @Option(names = "--unsafe-skip-layout-break",
-      description = {"FOR DEMONSTRATION ONLY: skip the layout break, so that truncate and punch",
-          "free blocks that devices are still writing and another file's data is corrupted.",
-          "It proves that the harness catches the bug; it runs only on the harness's own",
-          "in-memory region and is refused with --region."})
+      description = "FOR DEMONSTRATION ONLY: skip the layout break, so that truncate and punch "
+          + "free blocks that devices are still writing and another file's data is corrupted. "
+          + "It proves that the harness catches the bug; it runs only on the harness's own "
+          + "in-memory region and is refused with --region.")
   boolean unsafeSkipLayoutBreak;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

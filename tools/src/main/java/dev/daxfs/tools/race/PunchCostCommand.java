@@ -37,11 +37,10 @@ import picocli.CommandLine.Option;
     name = "punch-cost",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Time a hole punch over a large written file with no pins: never mapped (the",
-      "baseline) and fully mapped (the layout break unmaps every page first). Also counts",
-      "the log records the punch appends, which must not depend on the range's size."
-    })
+    description = "Time a hole punch over a large written file with nothing pinned: never "
+        + "mapped (the baseline) and with every page mapped (the layout break unmaps them all "
+        + "first). Also lists the log records the punch appends, which must not depend on the "
+        + "range's size.")
 public final class PunchCostCommand implements Callable<Integer> {
 
   /** Target for punching 1 GiB with nothing pinned, from the design's benchmarks. */
@@ -62,9 +61,9 @@ public final class PunchCostCommand implements Callable<Integer> {
   int repeat = 3;
 
   @Option(names = "--region", paramLabel = "FILE",
-      description = {"Create the region at FILE (a bare name is a file in /dev/shm) and keep it",
-          "for 'daxfs inspect FILE --path " + FILE + "'; FILE must not exist. By default a",
-          "temporary region in /dev/shm is used and removed."})
+      description = "Create the region at FILE (a bare name is a file in /dev/shm) and keep it "
+          + "for 'daxfs inspect FILE --path " + FILE + "'; FILE must not exist. By default a "
+          + "temporary region in /dev/shm is used and removed.")
   String regionFile;
 
   @Option(names = "--json", description = "Print the report as JSON.")
