@@ -114,6 +114,7 @@ final class Recovery {
 
   /** Clean unmount: orphans freed, allocator checkpoint written, superblock marked clean. */
   static void unmount(Volume vol, Eviction eviction) {
+    vol.cleaner.stop();
     eviction.reaper.stop();
     for (Inode in : new ArrayList<>(vol.cache.all())) {
       if (in.orphan && !in.evicted && in.damage == null) {

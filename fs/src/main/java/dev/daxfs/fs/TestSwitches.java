@@ -19,7 +19,11 @@ public final class TestSwitches {
   /** Skip the fence between the entry flush and the tail update. */
   public volatile boolean skipTailFence;
 
-  /** Rename rewrites the directory entry in place instead of remove + add in one transaction. */
+  /**
+   * Rename rewrites the directory entry's name where it lies in the log (same directory, same
+   * name length), or else commits each directory on its own, instead of remove + add in one
+   * transaction.
+   */
   public volatile boolean renameInPlace;
 
   /** Unlink drops the link count before removing the name, in separate commits. */
@@ -28,10 +32,13 @@ public final class TestSwitches {
   /** Truncate, punch, collapse and eviction skip the layout break (free while DMA may write). */
   public volatile boolean skipLayoutBreak;
 
+  /** Stale marks reach the media only after the mapping or pin was granted. */
+  public volatile boolean lateStaleMark;
+
   /** True when any switch is on. */
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
-        || renameInPlace || unlinkWrongOrder || skipLayoutBreak;
+        || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark;
   }
 
   /** The switches with no bug enabled. */

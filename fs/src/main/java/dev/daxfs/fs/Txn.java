@@ -126,6 +126,9 @@ final class Txn {
           new long[] {block, 1}));
     }
     freeCollected();
+    for (Inode in : touched) {
+      vol.cleaner.committed(in);
+    }
     runAfter();
   }
 
@@ -160,6 +163,32 @@ final class Txn {
     for (Runnable r : afterCommit) {
       r.run();
     }
+  }
+
+  /**
+   * The deliberate bug behind {@link TestSwitches#lateStaleMark}: the entries are durable, but
+   * the single touched inode's tail is stored without a flush, so the change reaches the media
+   * only at some later persist; then applies as {@link #commit} does.
+   */
+  void commitWithoutPersist() {
+    if (touched.size() != 1 || !words.isEmpty()) {
+      throw new IllegalStateException("only a single-inode change can be left unpersisted");
+    }
+    finish();
+    Inode in = touched.get(0);
+    vol.region.fence();
+    vol.region.storeLong(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL,
+        in.log.pendingTailWord());
+    in.log.committed();
+    for (Object[] a : appended) {
+      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
+      int type = p.getShort(0) & 0xFFFF;
+      p.position(LogEntry.HEADER);
+      in.apply(type, p, (Long) a[2], vol.blockCount(), (block, page) -> toFree.add(
+          new long[] {block, 1}));
+    }
+    freeCollected();
+    runAfter();
   }
 
   /** Forgets the appended entries; the logs stay as they were committed. */
