@@ -24,6 +24,7 @@ import dev.daxfs.pmem.PmemRegion;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -97,6 +98,9 @@ final class DmaRace implements AutoCloseable {
   /** Whether the layout break is skipped (demonstration only). */
   private final boolean skipLayoutBreak;
 
+  /** Whether the filesystem keeps per-block data checksums. */
+  private final boolean dataChecksums;
+
   /** Every random choice of the run, in order: a seed fixes the plans of all rounds. */
   private final SplittableRandom rng;
 
@@ -116,13 +120,16 @@ final class DmaRace implements AutoCloseable {
   /**
    * @param region the region to format; its contents are lost
    * @param skipLayoutBreak run without the layout break: only for the harness's own region
+   * @param dataChecksums format with per-block data checksums, so that every block read back
+   *     is verified (the devices write into pages the filesystem marked stale)
    */
-  DmaRace(PmemRegion region, long seed, boolean skipLayoutBreak) {
+  DmaRace(PmemRegion region, long seed, boolean skipLayoutBreak, boolean dataChecksums) {
     this.region = Objects.requireNonNull(region, "region");
     this.seed = seed;
     this.skipLayoutBreak = skipLayoutBreak;
+    this.dataChecksums = dataChecksums;
     this.rng = new SplittableRandom(seed);
-    this.report = new RaceReport(seed, skipLayoutBreak, region.describe());
+    this.report = new RaceReport(seed, skipLayoutBreak, dataChecksums, region.describe());
     for (DeviceSpec spec : DEVICES) {
       devices.add(dma.createDevice(spec));
     }
@@ -130,7 +137,7 @@ final class DmaRace implements AutoCloseable {
   }
 
   private void format() {
-    DaxFs.mkfs(region, MkfsOptions.defaults());
+    DaxFs.mkfs(region, MkfsOptions.defaults().dataChecksums(dataChecksums));
     MountOptions options = MountOptions.defaults().layoutWaitTimeout(LAYOUT_WAIT_BOUND);
     if (skipLayoutBreak) {
       TestSwitches bug = TestSwitches.none();
@@ -267,6 +274,9 @@ final class DmaRace implements AutoCloseable {
       }
 
       List<DmaCompletion> done = awaitAll(inFlight);
+      // The devices are done with A: fsync writes back what they dirtied and, with checksums,
+      // clears the stale marks with fresh checksums, which the reads below then verify.
+      fs.fsync(a, false);
       long waits = stats.layoutWaits.sum() - waitsBefore;
       if (waits > 0) {
         report.roundsThatWaited++;
@@ -297,10 +307,13 @@ final class DmaRace implements AutoCloseable {
       }
       model = plan.cut.expected(model);
 
-      byte[] aNow = readAll(a);
-      byte[] bNow = readAll(b);
-      long badA = differingPages(model, aNow);
-      long badB = differingPages(bData, bNow);
+      BitSet unreadableA = new BitSet();
+      BitSet unreadableB = new BitSet();
+      byte[] aNow = readAll(a, unreadableA);
+      byte[] bNow = readAll(b, unreadableB);
+      report.unreadableBlocks += unreadableA.cardinality() + unreadableB.cardinality();
+      long badA = differingPages(model, aNow, unreadableA);
+      long badB = differingPages(bData, bNow, unreadableB);
       TagCount expected = TagCount.of(model);
       TagCount inA = TagCount.of(aNow);
       TagCount inB = TagCount.of(bNow);
@@ -369,24 +382,45 @@ final class DmaRace implements AutoCloseable {
     }
   }
 
-  private byte[] readAll(FileHandle h) {
-    long size = fs.getattr(h.ino()).size();
-    ByteBuffer buf = ByteBuffer.allocate((int) size);
-    while (buf.hasRemaining()) {
-      if (fs.read(h, buf.position(), buf) == 0) {
-        break;
+  /**
+   * The file's bytes, page by page; a page whose read fails with EIO (a data checksum that no
+   * longer matches, or a media error) reads as zeroes and is added to {@code unreadable}.
+   */
+  private byte[] readAll(FileHandle h, BitSet unreadable) {
+    int size = (int) fs.getattr(h.ino()).size();
+    byte[] out = new byte[size];
+    for (int off = 0; off < size; off += PAGE) {
+      ByteBuffer page = ByteBuffer.wrap(out, off, Math.min(PAGE, size - off));
+      try {
+        while (page.hasRemaining() && fs.read(h, page.position(), page) > 0) {
+          // read on to the end of the page
+        }
+      } catch (ErrnoException e) {
+        if (e.errno() != dev.daxfs.dax.Errno.EIO) {
+          throw e;
+        }
+        java.util.Arrays.fill(out, off, off + Math.min(PAGE, size - off), (byte) 0);
+        unreadable.set(off / PAGE);
       }
     }
-    return buf.array();
+    return out;
   }
 
   /** Pages (of the longer of the two) in which {@code want} and {@code got} differ. */
   static long differingPages(byte[] want, byte[] got) {
+    return differingPages(want, got, new BitSet());
+  }
+
+  /**
+   * Pages (of the longer of the two) in which {@code want} and {@code got} differ, counting
+   * every page in {@code unreadable} as differing.
+   */
+  static long differingPages(byte[] want, byte[] got, BitSet unreadable) {
     int len = Math.max(want.length, got.length);
     long bad = 0;
     for (int off = 0; off < len; off += PAGE) {
       int end = Math.min(len, off + PAGE);
-      if (end > want.length || end > got.length
+      if (unreadable.get(off / PAGE) || end > want.length || end > got.length
           || java.util.Arrays.mismatch(want, off, end, got, off, end) >= 0) {
         bad++;
       }

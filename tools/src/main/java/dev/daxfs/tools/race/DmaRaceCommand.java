@@ -63,6 +63,11 @@ public final class DmaRaceCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as JSON.")
   boolean json;
 
+  @Option(names = "--data-checksums",
+      description = "Format with per-block data checksums: the devices then write into pages "
+          + "the filesystem marked stale, and every block read back is verified.")
+  boolean dataChecksums;
+
   @Option(names = "--region", paramLabel = "FILE",
       description = "Run on a new emulated region created at FILE (a bare name is a file in "
           + "/dev/shm) and keep it for 'daxfs inspect'; FILE must not exist. By default the "
@@ -91,7 +96,7 @@ public final class DmaRaceCommand implements Callable<Integer> {
     }
     RaceReport report;
     try (PmemRegion region = openRegion();
-        DmaRace race = new DmaRace(region, seed, unsafeSkipLayoutBreak)) {
+        DmaRace race = new DmaRace(region, seed, unsafeSkipLayoutBreak, dataChecksums)) {
       report = race.run(iterations);
     }
     print(report.toMap());

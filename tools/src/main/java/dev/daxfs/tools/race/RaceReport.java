@@ -37,6 +37,9 @@ final class RaceReport {
   /** Pages of the other file that differ from its pattern. */
   long corruptedOtherFileBlocks;
 
+  /** Pages whose read failed with EIO (counted among the corrupted pages too). */
+  long unreadableBlocks;
+
   /** Rounds with at least one corrupted page. */
   long corruptedRounds;
 
@@ -88,9 +91,13 @@ final class RaceReport {
   /** Cuts run, per operation. */
   final Map<String, Long> ops = new TreeMap<>();
 
-  RaceReport(long seed, boolean skipLayoutBreak, String region) {
+  /** Whether the filesystem kept data checksums. */
+  final boolean dataChecksums;
+
+  RaceReport(long seed, boolean skipLayoutBreak, boolean dataChecksums, String region) {
     this.seed = seed;
     this.skipLayoutBreak = skipLayoutBreak;
+    this.dataChecksums = dataChecksums;
     this.region = region;
     for (RaceOp op : RaceOp.values()) {
       ops.put(op.label(), 0L);
@@ -131,6 +138,7 @@ final class RaceReport {
     m.put("layout_break", skipLayoutBreak ? "skipped (unsafe, for demonstration only)" : "on");
     m.put("seed", seed);
     m.put("region", region);
+    m.put("data_checksums", dataChecksums);
     m.put("iterations", iterations);
     m.put("ops", new LinkedHashMap<>(ops));
     m.put("dma_transfers", dmaTransfers);
@@ -139,6 +147,7 @@ final class RaceReport {
     m.put("corrupted_blocks", corruptedBlocks());
     m.put("corrupted_blocks_dma_file", corruptedDmaFileBlocks);
     m.put("corrupted_blocks_other_file", corruptedOtherFileBlocks);
+    m.put("unreadable_blocks", unreadableBlocks);
     m.put("corrupted_rounds", corruptedRounds);
     m.put("first_corrupted_round", firstCorruptedRound < 0 ? null : firstCorruptedRound);
     m.put("dma_tags_expected", tagsExpected);

@@ -82,17 +82,37 @@ class DmaRaceCommandTest {
   }
 
   @Test
+  void withDataChecksumsEveryBlockReadsBackVerifiedAndTheSkippedBreakShowsAsEio()
+      throws Exception {
+    Run r = daxfs("dma-race", "--iterations", String.valueOf(ITERATIONS / 3),
+        "--data-checksums", "--json");
+    assertEquals(0, r.status(), r.err() + r.out());
+    JsonNode j = r.json();
+    assertTrue(j.get("data_checksums").asBoolean());
+    assertEquals(0, j.get("unreadable_blocks").asLong(), r.out());
+    assertEquals(0, j.get("corrupted_blocks").asLong(), r.out());
+    assertTrue(j.get("layout_waits").asLong() > 0, r.out());
+
+    Run unsafe = daxfs("dma-race", "--iterations", "100", "--data-checksums",
+        "--unsafe-skip-layout-break", "--json");
+    assertEquals(0, unsafe.status(), unsafe.err() + unsafe.out());
+    assertTrue(unsafe.json().get("unreadable_blocks").asLong() > 0,
+        "the checksums of the other file's blocks catch the device's late writes: "
+            + unsafe.out());
+  }
+
+  @Test
   void everyKindOfDamageCountsAgainstAProtectedRun() {
     // The verdict is the command's: a report with damage in it fails the protected run.
-    RaceReport report = new RaceReport(1, false, "test");
+    RaceReport report = new RaceReport(1, false, false, "test");
     assertFalse(report.foundDamage());
     report.corrupted(3, 0, 1);
     assertTrue(report.foundDamage());
     assertEquals(3, report.firstCorruptedRound);
-    RaceReport misdirected = new RaceReport(1, false, "test");
+    RaceReport misdirected = new RaceReport(1, false, false, "test");
     misdirected.misdirectedWrites = 1;
     assertTrue(misdirected.foundDamage());
-    RaceReport recovery = new RaceReport(1, false, "test");
+    RaceReport recovery = new RaceReport(1, false, false, "test");
     recovery.recoveryFreeBlocksDelta = -2;
     assertTrue(recovery.foundDamage());
   }
