@@ -25,8 +25,10 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -107,8 +109,13 @@ final class DmaRace implements AutoCloseable {
   /** The seed the run started from. */
   private final long seed;
 
+  /** Counts the devices' pins; outlives the filesystems a run may remake. */
   private final Gup gup = new Gup();
+
+  /** Runs the transfers on its own threads. */
   private final DmaEmulator dma = new DmaEmulator(gup);
+
+  /** The devices of {@link #DEVICES}, in that order. */
   private final List<DmaDevice> devices = new ArrayList<>();
 
   /** The mounted filesystem; remade after a round that broke it (only without the break). */
@@ -163,7 +170,11 @@ final class DmaRace implements AutoCloseable {
         // a round is damage the harness found. Start over on a fresh filesystem.
         report.failedRound(r, e);
         drainTransfers();
-        fs.unmount();
+        try {
+          fs.unmount();
+        } catch (RuntimeException damaged) {
+          // The damaged filesystem is thrown away with the region's next format.
+        }
         format();
       }
       report.iterations = r + 1;
@@ -215,6 +226,10 @@ final class DmaRace implements AutoCloseable {
     }
   }
 
+  /** The transfers of a round in flight: their futures, completion times and pinned frames. */
+  private record InFlight(List<CompletableFuture<DmaCompletion>> futures,
+      AtomicLongArray completedAt, Set<Long> pinnedInBreak) {}
+
   private void round(int r, Plan plan) {
     long size = (long) FILE_PAGES * PAGE;
     byte[] aData = pattern(seed, r, 'A', (int) size);
@@ -222,6 +237,7 @@ final class DmaRace implements AutoCloseable {
 
     FileHandle a = fs.open(ROOT, FILE_A, FileHandle.O_CREAT | FileHandle.O_EXCL
         | FileHandle.O_RDWR, 0644);
+    // B exists before the cut, so that its inode's log page is not what takes a freed block.
     FileHandle b = fs.open(ROOT, FILE_B, FileHandle.O_CREAT | FileHandle.O_EXCL
         | FileHandle.O_RDWR, 0644);
     CpuMapping m = null;
@@ -231,32 +247,13 @@ final class DmaRace implements AutoCloseable {
       // a DMA write landing in one is seen as misdirected.
       fs.addressSpace(b);
       m = fs.mmap(ROOT, a, 0, size, CpuMapping.PROT_READ | CpuMapping.PROT_WRITE, 0);
-      DaxAddressSpace space = m.space();
 
       FsStats stats = fs.stats();
       long waitsBefore = stats.layoutWaits.sum();
       long waitNanosBefore = stats.layoutWaitNanos.sum();
       long misdirectedBefore = dma.misdirectedWrites();
 
-      int n = plan.transfers.size();
-      List<CompletableFuture<DmaCompletion>> inFlight = new ArrayList<>(n);
-      AtomicLongArray completedAt = new AtomicLongArray(n);
-      List<Long> pinnedInBreak = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        Planned p = plan.transfers.get(i);
-        CompletableFuture<DmaCompletion> f =
-            devices.get(p.device).writeTagged(m, p.addr, p.length);
-        int slot = i;
-        // Runs on the device's thread right after its unpin (or here, if it already finished).
-        f.whenComplete((c, e) -> completedAt.set(slot, System.nanoTime()));
-        inFlight.add(f);
-        for (long page = p.firstPage(); page <= p.lastPage(); page++) {
-          DaxEntry e = space.entry(page);
-          if (plan.cut.breaks(page, page) && e.kind() == DaxEntry.Kind.PAGE) {
-            pinnedInBreak.add(e.pfn());
-          }
-        }
-      }
+      InFlight inFlight = submit(plan, m);
       if (plan.delayNanos > 0) {
         LockSupport.parkNanos(plan.delayNanos);
       }
@@ -266,26 +263,25 @@ final class DmaRace implements AutoCloseable {
 
       fs.write(ROOT, b, 0, ByteBuffer.wrap(bData));
       PageDescriptors pages = fs.pageDescriptors();
-      for (long pfn : pinnedInBreak) {
+      for (long pfn : inFlight.pinnedInBreak) {
         report.pinnedBlocksInBreak++;
         if (pages.describe(pfn).ownerInode() == b.ino()) {
           report.pinnedBlocksReused++;
         }
       }
 
-      List<DmaCompletion> done = awaitAll(inFlight);
+      List<DmaCompletion> done = awaitAll(inFlight.futures);
       // The devices are done with A: fsync writes back what they dirtied and, with checksums,
       // clears the stale marks with fresh checksums, which the reads below then verify.
       fs.fsync(a, false);
-      long waits = stats.layoutWaits.sum() - waitsBefore;
-      if (waits > 0) {
+      if (stats.layoutWaits.sum() > waitsBefore) {
         report.roundsThatWaited++;
         report.waits.add(stats.layoutWaitNanos.sum() - waitNanosBefore);
         long lastUnpin = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < plan.transfers.size(); i++) {
           Planned p = plan.transfers.get(i);
           if (plan.cut.breaks(p.firstPage(), p.lastPage())) {
-            lastUnpin = Math.max(lastUnpin, completedAt.get(i));
+            lastUnpin = Math.max(lastUnpin, inFlight.completedAt.get(i));
           }
         }
         if (lastUnpin > 0) {
@@ -293,34 +289,7 @@ final class DmaRace implements AutoCloseable {
         }
       }
       report.misdirectedWrites += dma.misdirectedWrites() - misdirectedBefore;
-
-      // The model of A: its data, every DMA write (each landed before the cut changed the pages
-      // it wrote, or into pages the cut does not change), then the cut.
-      byte[] model = aData.clone();
-      for (int i = 0; i < n; i++) {
-        Planned p = plan.transfers.get(i);
-        DmaCompletion c = done.get(i);
-        byte[] tags = DmaTag.pattern(devices.get(p.device).id(), c.sequence(), p.length);
-        System.arraycopy(tags, 0, model, (int) p.addr, p.length);
-        report.dmaTransfers++;
-        report.dmaWrites += c.pages();
-      }
-      model = plan.cut.expected(model);
-
-      BitSet unreadableA = new BitSet();
-      BitSet unreadableB = new BitSet();
-      byte[] aNow = readAll(a, unreadableA);
-      byte[] bNow = readAll(b, unreadableB);
-      report.unreadableBlocks += unreadableA.cardinality() + unreadableB.cardinality();
-      long badA = differingPages(model, aNow, unreadableA);
-      long badB = differingPages(bData, bNow, unreadableB);
-      TagCount expected = TagCount.of(model);
-      TagCount inA = TagCount.of(aNow);
-      TagCount inB = TagCount.of(bNow);
-      report.tagsExpected += expected.total();
-      report.tagsLost += inA.missingFrom(expected);
-      report.tagsStray += inA.beyond(expected) + inB.total();
-      report.corrupted(r, badA, badB);
+      check(r, plan, done, aData, a, bData, b);
     } finally {
       if (m != null) {
         m.close();
@@ -330,6 +299,67 @@ final class DmaRace implements AutoCloseable {
       fs.unlink(ROOT, FILE_A);
       fs.unlink(ROOT, FILE_B);
     }
+  }
+
+  /**
+   * Starts the plan's transfers on mapping {@code m} of A: each pins its pages now and writes
+   * at the end of its device's hold. Notes when each completes and which page frames in the
+   * cut's broken range they pinned.
+   */
+  private InFlight submit(Plan plan, CpuMapping m) {
+    DaxAddressSpace space = m.space();
+    int n = plan.transfers.size();
+    List<CompletableFuture<DmaCompletion>> futures = new ArrayList<>(n);
+    AtomicLongArray completedAt = new AtomicLongArray(n);
+    Set<Long> pinnedInBreak = new LinkedHashSet<>();
+    for (int i = 0; i < n; i++) {
+      Planned p = plan.transfers.get(i);
+      CompletableFuture<DmaCompletion> f = devices.get(p.device).writeTagged(m, p.addr, p.length);
+      int slot = i;
+      // Runs on the device's thread right after its unpin (or here, if it already finished).
+      f.whenComplete((c, e) -> completedAt.set(slot, System.nanoTime()));
+      futures.add(f);
+      for (long page = p.firstPage(); page <= p.lastPage(); page++) {
+        DaxEntry e = space.entry(page);
+        if (plan.cut.breaks(page, page) && e.kind() == DaxEntry.Kind.PAGE) {
+          pinnedInBreak.add(e.pfn());
+        }
+      }
+    }
+    return new InFlight(futures, completedAt, pinnedInBreak);
+  }
+
+  /**
+   * Checks both files once every transfer has completed. The model of A is its data, every DMA
+   * write (each landed before the cut changed the pages it wrote, or into pages the cut does
+   * not change: what the layout break guarantees), then the cut; B must hold its pattern; the
+   * tag records of A must be the model's, and B must hold none.
+   */
+  private void check(int r, Plan plan, List<DmaCompletion> done, byte[] aData, FileHandle a,
+      byte[] bData, FileHandle b) {
+    byte[] model = aData.clone();
+    for (int i = 0; i < plan.transfers.size(); i++) {
+      Planned p = plan.transfers.get(i);
+      DmaCompletion c = done.get(i);
+      byte[] tags = DmaTag.pattern(devices.get(p.device).id(), c.sequence(), p.length);
+      System.arraycopy(tags, 0, model, (int) p.addr, p.length);
+      report.dmaTransfers++;
+      report.dmaWrites += c.pages();
+    }
+    model = plan.cut.expected(model);
+
+    BitSet unreadableA = new BitSet();
+    BitSet unreadableB = new BitSet();
+    byte[] aNow = readAll(a, unreadableA);
+    byte[] bNow = readAll(b, unreadableB);
+    report.unreadableBlocks += unreadableA.cardinality() + unreadableB.cardinality();
+    TagCount expected = TagCount.of(model);
+    TagCount inA = TagCount.of(aNow);
+    report.tagsExpected += expected.total();
+    report.tagsLost += inA.missingFrom(expected);
+    report.tagsStray += inA.beyond(expected) + TagCount.of(bNow).total();
+    report.corrupted(r, differingPages(model, aNow, unreadableA),
+        differingPages(bData, bNow, unreadableB));
   }
 
   private static List<DmaCompletion> awaitAll(List<CompletableFuture<DmaCompletion>> fs) {
