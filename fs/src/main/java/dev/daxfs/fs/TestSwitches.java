@@ -29,7 +29,10 @@ public final class TestSwitches {
   /** Unlink drops the link count before removing the name, in separate commits. */
   public volatile boolean unlinkWrongOrder;
 
-  /** Truncate, punch, collapse and eviction skip the layout break (free while DMA may write). */
+  /**
+   * Truncate, punch, zero, collapse, insert and eviction skip the layout break, and
+   * copy-on-write moves pages a device holds: blocks are freed while DMA may write them.
+   */
   public volatile boolean skipLayoutBreak;
 
   /** Stale marks reach the media only after the mapping or pin was granted. */
