@@ -425,6 +425,9 @@ class CorruptionFuzzProperties {
             bug("inode " + ino + " (\"" + e.name() + "\" in " + dir + ") changed: " + d
                 + " was " + img.expect.get(ino));
           }
+          if (involved(ino)) {
+            poked.add(new long[] {ino, isDir ? 1 : 0});
+          }
           if (isDir) {
             todo.add(ino);
           }
@@ -434,6 +437,51 @@ class CorruptionFuzzProperties {
         if (!involved(ino) && !seen.contains(ino)) {
           bug("inode " + ino + " is no longer reachable");
         }
+      }
+      for (long[] p : poked) {
+        poke(fs, p[0], p[1] == 1);
+      }
+    }
+
+    /** Involved inodes that loaded, to be used once the walk is done. */
+    private final List<long[]> poked = new ArrayList<>();
+
+    /**
+     * Uses an involved inode that the mount accepted: whatever its damage, operations on it
+     * answer an errno or work; they never throw anything else.
+     */
+    private void poke(DaxFs fs, long ino, boolean isDir) {
+      try {
+        if (isDir) {
+          Attr a = fs.create(ROOT, ino, Name.of("fuzz-poke"), 0644);
+          FileHandle h = fs.open(ROOT, a.ino(), FileHandle.O_RDWR);
+          try {
+            FsTesting.write(fs, h, 0, FsTesting.pattern(100, 3));
+          } finally {
+            fs.release(h);
+          }
+          FsTesting.list(fs, ino);
+          fs.unlink(ROOT, ino, Name.of("fuzz-poke"));
+          fs.mkdir(ROOT, ino, Name.of("fuzz-poke-dir"), 0755);
+          fs.rmdir(ROOT, ino, Name.of("fuzz-poke-dir"));
+        } else if (fs.getattr(ino).isRegular()) {
+          FileHandle h = fs.open(ROOT, ino, FileHandle.O_RDWR);
+          try {
+            FsTesting.write(fs, h, 4096, FsTesting.pattern(100, 4));
+            fs.fallocate(ROOT, h, FileIo.FALLOC_FL_PUNCH_HOLE | FileIo.FALLOC_FL_KEEP_SIZE, 0,
+                4096);
+          } finally {
+            fs.release(h);
+          }
+          fs.setattr(ROOT, ino, SetAttr.create().size(3000));
+        }
+        fs.setxattr(ROOT, ino, "user.fuzz-poke", FsTesting.pattern(10, 5), 0);
+        fs.removexattr(ROOT, ino, "user.fuzz-poke");
+        fs.cleanLog(ino, true);
+      } catch (ErrnoException e) {
+        // An errno is a fine answer from a damaged inode.
+      } catch (Throwable t) {
+        bug("using involved inode " + ino + " threw " + stack(t));
       }
     }
 

@@ -175,6 +175,19 @@ final class Corruptions {
     }
   }
 
+  /** A directory, the inodes named, and every directory's children (their names may go). */
+  static Set<Long> involveWithChildren(FuzzImage img, long dir, long... named) {
+    Set<Long> out = new HashSet<>();
+    out.add(dir);
+    for (long child : img.listing.getOrDefault(dir, Map.of()).values()) {
+      out.addAll(involve(img, child));
+    }
+    for (long n : named) {
+      out.addAll(involve(img, n));
+    }
+    return out;
+  }
+
   /** An inode, everything below it if it is a directory, and itself if unreachable. */
   static Set<Long> involve(FuzzImage img, long... inos) {
     Set<Long> out = new HashSet<>();
@@ -517,7 +530,7 @@ final class Corruptions {
         }
       }
       long dir = any(deep, rnd);
-      List<Long> ancestors = new ArrayList<>();
+      List<Long> ancestors = new ArrayList<>(List.of(dir));
       for (long a = img.parentOf.get(dir); ; a = img.parentOf.get(a)) {
         ancestors.add(a);
         if (a == InodeTable.ROOT_INO) {
@@ -531,6 +544,60 @@ final class Corruptions {
       }
       return Damage.detect("directory " + dir + " names its ancestor " + anc,
           Set.of(dir, anc));
+    });
+    add("directory entry reuses a cookie", (img, r, rnd) -> {
+      long dir = any(img.directories(), rnd);
+      List<FuzzImage.Entry> adds = img.entriesOf(dir, LogEntry.DENTRY_ADD);
+      FuzzImage.Entry e = pick(adds, rnd);
+      ByteBuffer old = le(load(r, e.offset(), e.length()));
+      long taken = old.getLong(LogEntry.HEADER + 8);
+      long child = any(new ArrayList<>(img.expect.keySet()), rnd);
+      if (child == InodeTable.ROOT_INO) {
+        return null;
+      }
+      int mode = img.slots.get(child).type();
+      if (!append(img, r, dir, Entries.dentryAdd(Name.of("samecookie"), child, mode | 0644,
+          taken, 1))) {
+        return null;
+      }
+      return Damage.detect("directory " + dir + " gives cookie " + taken + " to a second entry",
+          involveWithChildren(img, dir, child));
+    });
+    add("name added twice", (img, r, rnd) -> {
+      long dir = any(img.directories(), rnd);
+      Map<String, Long> names = img.listing.get(dir);
+      if (names == null || names.isEmpty()) {
+        return null;
+      }
+      String n = pick(new ArrayList<>(names.keySet()), rnd);
+      long child = any(new ArrayList<>(img.ofType(Mode.S_IFREG)), rnd);
+      if (!append(img, r, dir, Entries.dentryAdd(Name.of(n), child, Mode.S_IFREG | 0644,
+          cookie(rnd), 1))) {
+        return null;
+      }
+      return Damage.detect("directory " + dir + " adds " + n + " again, for inode " + child,
+          involveWithChildren(img, dir, child, names.get(n)));
+    });
+    add("range count huge", (img, r, rnd) -> {
+      long ino = any(img.ofType(Mode.S_IFREG), rnd);
+      int op = new int[] {LogEntry.RANGE_TRUNCATE, LogEntry.RANGE_PUNCH, LogEntry.RANGE_COLLAPSE,
+          LogEntry.RANGE_INSERT}[rnd.nextInt(4)];
+      long[] counts = {Long.MAX_VALUE, Inode.MAX_PAGES, Inode.MAX_PAGES - 1, 1L << 40};
+      long count = counts[rnd.nextInt(counts.length)];
+      long first = rnd.nextBoolean() ? 0 : Inode.MAX_PAGES;
+      if (!append(img, r, ino, Entries.range(op, first, count, sizeOf(img, ino), 1, 1))) {
+        return null;
+      }
+      return Damage.silent("range op " + op + " of inode " + ino + " [" + first + ", +" + count
+          + ")", involve(img, ino));
+    });
+    add("next cookie at the limit", (img, r, rnd) -> {
+      long dir = any(img.directories(), rnd);
+      long c = rnd.nextBoolean() ? Long.MAX_VALUE : Long.MAX_VALUE - 1;
+      if (!append(img, r, dir, Entries.dirstate(c))) {
+        return null;
+      }
+      return Damage.silent("directory " + dir + " next cookie " + c, involve(img, dir));
     });
     add("directory gets a second name", (img, r, rnd) -> {
       long dir = any(img.directories(), rnd);

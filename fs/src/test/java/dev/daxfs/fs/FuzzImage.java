@@ -54,6 +54,9 @@ final class FuzzImage {
   /** Each valid inode's committed entries in log order. */
   final Map<Long, List<Entry>> entries = new HashMap<>();
 
+  /** Each directory's children ever named by its log (removed names included). */
+  final Map<Long, Set<Long>> namedEver = new HashMap<>();
+
   /** Each regular file's mapped blocks (as the mount of the undamaged image sees them). */
   final Map<Long, List<Long>> dataBlocks = new HashMap<>();
 
@@ -295,8 +298,13 @@ final class FuzzImage {
       freeSlots.remove(slot.ino());
       List<Entry> list = new ArrayList<>();
       InodeLog log = InodeLog.open(view, slot.ino(), slot.head(), slot.tail(), sb.blockCount,
-          (type, seq, payload, offset) -> list.add(new Entry(offset, type,
-              payload.limit(), seq)));
+          (type, seq, payload, offset) -> {
+            list.add(new Entry(offset, type, payload.limit(), seq));
+            if (type == LogEntry.DENTRY_ADD) {
+              namedEver.computeIfAbsent(slot.ino(), k -> new HashSet<>())
+                  .add(payload.getLong(payload.position()));
+            }
+          });
       entries.put(slot.ino(), list);
       pages.put(slot.ino(), log.describePages());
     }
@@ -376,7 +384,10 @@ final class FuzzImage {
 
   // ---- queries -----------------------------------------------------------------------------
 
-  /** {@code ino} and, for a directory, everything below it (hard-linked files included). */
+  /**
+   * {@code ino} and, for a directory, everything below it (hard-linked files included), and
+   * every inode its log ever named: damage to a directory's log can bring a removed name back.
+   */
   Set<Long> subtree(long ino) {
     Set<Long> out = new HashSet<>();
     ArrayDeque<Long> todo = new ArrayDeque<>();
@@ -388,6 +399,7 @@ final class FuzzImage {
         if (l != null) {
           todo.addAll(l.values());
         }
+        todo.addAll(namedEver.getOrDefault(i, Set.of()));
       }
     }
     return out;
