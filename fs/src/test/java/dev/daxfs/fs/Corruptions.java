@@ -547,10 +547,12 @@ final class Corruptions {
     });
     add("directory entry reuses a cookie", (img, r, rnd) -> {
       long dir = any(img.directories(), rnd);
-      List<FuzzImage.Entry> adds = img.entriesOf(dir, LogEntry.DENTRY_ADD);
-      FuzzImage.Entry e = pick(adds, rnd);
-      ByteBuffer old = le(load(r, e.offset(), e.length()));
-      long taken = old.getLong(LogEntry.HEADER + 8);
+      Map<String, Long> live = img.cookies.get(dir);
+      if (live == null || live.isEmpty()) {
+        return null;
+      }
+      String holder = pick(new ArrayList<>(live.keySet()), rnd);
+      long taken = live.get(holder);
       long child = any(new ArrayList<>(img.expect.keySet()), rnd);
       if (child == InodeTable.ROOT_INO) {
         return null;
@@ -560,8 +562,8 @@ final class Corruptions {
           taken, 1))) {
         return null;
       }
-      return Damage.detect("directory " + dir + " gives cookie " + taken + " to a second entry",
-          involveWithChildren(img, dir, child));
+      return Damage.detect("directory " + dir + " gives the cookie " + taken + " of " + holder
+          + " to a second entry", involveWithChildren(img, dir, child));
     });
     add("name added twice", (img, r, rnd) -> {
       long dir = any(img.directories(), rnd);

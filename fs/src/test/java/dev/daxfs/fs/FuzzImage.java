@@ -66,6 +66,9 @@ final class FuzzImage {
   /** Each reachable directory's entries: name to inode. */
   final Map<Long, Map<String, Long>> listing = new HashMap<>();
 
+  /** Each reachable directory's entries: name to readdir cookie. */
+  final Map<Long, Map<String, Long>> cookies = new HashMap<>();
+
   /** Each reachable directory's parent. */
   final Map<Long, Long> parentOf = new HashMap<>();
 
@@ -320,9 +323,12 @@ final class FuzzImage {
     while (!todo.isEmpty()) {
       long dir = todo.poll();
       Map<String, Long> names = new TreeMap<>();
+      Map<String, Long> cookieOf = new TreeMap<>();
+      cookies.put(dir, cookieOf);
       for (Map.Entry<String, DirEntry> e : FsTesting.list(fs, dir).entrySet()) {
         long ino = e.getValue().ino();
         names.put(e.getKey(), ino);
+        cookieOf.put(e.getKey(), e.getValue().cookie());
         if (!expect.containsKey(ino)) {
           expect.put(ino, describe(fs, ino));
           Inode in = fs.volume().cache.get(ino);

@@ -140,6 +140,12 @@ final class FuzzTally {
     if (m.contains("has no init entry") || m.contains("bytes of its symlink target")) {
       return "incomplete log";
     }
+    if (m.contains("whose log is damaged")) {
+      return "entry names a damaged inode";
+    }
+    if (m.contains("root directory is missing")) {
+      return "root missing";
+    }
     if (m.contains("header is inconsistent")) {
       return "checkpoint header";
     }
