@@ -149,6 +149,7 @@ public final class DaxFs implements AutoCloseable {
     if (unmounted) {
       return;
     }
+    syncAll();
     Recovery.unmount(vol, eviction);
     unmounted = true;
   }
@@ -366,6 +367,23 @@ public final class DaxFs implements AutoCloseable {
     live();
     usable(h);
     io.fsync(h.inode, dataOnly);
+  }
+
+  /**
+   * sync(2): every file's mapped stores made durable, and (with data checksums) the stale marks
+   * of pages nothing writes any more cleared.
+   */
+  public void sync() {
+    live();
+    syncAll();
+  }
+
+  private void syncAll() {
+    for (Inode in : new ArrayList<>(vol.cache.all())) {
+      if (in.dax != null && !in.evicted && in.damage == null) {
+        io.fsync(in, false);
+      }
+    }
   }
 
   /** fallocate(2): mode 0, KEEP_SIZE (1), PUNCH_HOLE (2), COLLAPSE (8), ZERO (16), INSERT (32). */

@@ -25,7 +25,7 @@ final class Eviction {
    * a handle; without a mapping no new pin can be taken, so the descriptors tell the truth.
    */
   boolean canFreeNow(Inode in) {
-    return !vol.layouts.busy(in);
+    return vol.switches.skipLayoutBreak || !vol.layouts.busy(in);
   }
 
   /**
@@ -85,7 +85,7 @@ final class Eviction {
       if (in.evicted || in.openCount > 0 || in.links > 0) {
         return true;
       }
-      if (watchBusyPages(in)) {
+      if (!vol.switches.skipLayoutBreak && watchBusyPages(in)) {
         return false;
       }
       Txn txn = new Txn(vol, true);

@@ -172,6 +172,18 @@ public final class Fsck {
         inodes.put(slot.ino(), in);
       }
       blocks(sb, table);
+      if (sb.dataChecksums()) {
+        Scrub.Report data = new Scrub.Report();
+        for (Inode in : inodes.values()) {
+          Scrub.scrub(view, in, data);
+        }
+        for (Scrub.Mismatch m : data.mismatches) {
+          problem("data", "page " + m.page() + " of inode " + m.ino() + " (block " + m.block()
+              + ")", m.problem() + ": reads of it answer EIO", false);
+        }
+        report.counts.put("data_blocks_verified", data.blocksVerified);
+        report.counts.put("stale_blocks", data.staleBlocks);
+      }
       tree();
       links();
       sizes();

@@ -55,6 +55,8 @@ final class LogLiveness {
   static final class Ref {
     /** Its page. */
     final Page page;
+    /** Its region offset. */
+    final long offset;
     /** Its length in bytes. */
     final int length;
     /** Reasons it is live; 0 = dead. */
@@ -62,8 +64,9 @@ final class LogLiveness {
     /** Of {@link #reasons}, how many are tombstones. */
     int tombstoneReasons;
 
-    Ref(Page page, int length) {
+    Ref(Page page, long offset, int length) {
       this.page = page;
+      this.offset = offset;
       this.length = length;
     }
   }
@@ -96,7 +99,7 @@ final class LogLiveness {
     }
     p.bytes += length;
     bytes += length;
-    return new Ref(p, length);
+    return new Ref(p, offset, length);
   }
 
   void addReason(Ref r) {

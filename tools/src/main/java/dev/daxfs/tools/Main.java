@@ -20,9 +20,14 @@ import picocli.CommandLine.Command;
     description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      dev.daxfs.tools.race.DmaRaceCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatCommand.class,
       FsckCommand.class,
+      ScrubCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {
