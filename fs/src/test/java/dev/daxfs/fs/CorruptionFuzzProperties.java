@@ -89,8 +89,9 @@ class CorruptionFuzzProperties {
       afterFailure = AfterFailureMode.SAMPLE_FIRST)
   @AddLifecycleHook(Budget.class)
   void damagedImagesAreRefusedOrConfined(@ForAll long seed, @ForAll boolean crash,
-      @ForAll("sizes") int mib) {
-    FuzzImage img = TALLY.timed("build image", () -> FuzzImage.build(seed, mib, crash));
+      @ForAll("sizes") int mib, @ForAll boolean checksums) {
+    FuzzImage img = TALLY.timed("build image", () -> FuzzImage.build(seed, mib, crash,
+        checksums));
     SplittableRandom rnd = new SplittableRandom(seed * 31 + mib);
     List<String> failures = new ArrayList<>();
     for (int round = 0; round < ROUNDS; round++) {

@@ -108,7 +108,7 @@ final class Corruptions {
     List<Long> inos = new ArrayList<>(img.slots.keySet());
     long ino = inos.get(rnd.nextInt(inos.size()));
     Set<Long> mine = involve(img, ino);
-    switch (rnd.nextInt(11)) {
+    switch (rnd.nextInt(12)) {
       case 0 -> {
         return new Target("primary superblock", 0, Superblock.HEADER_LENGTH, Set.of(),
             Set.of("superblock"));
@@ -164,6 +164,20 @@ final class Corruptions {
         }
         return new Target("bytes beyond the tail of inode " + ino, tail, (int) (end - tail),
             mine, Set.of());
+      }
+      case 11 -> {
+        // File data: not metadata, but with data checksums a read must notice.
+        List<Long> files = new ArrayList<>(img.dataBlocks.keySet());
+        files.removeIf(f -> img.dataBlocks.get(f).isEmpty());
+        if (files.isEmpty()) {
+          return null;
+        }
+        files.sort(null);
+        long f = files.get(rnd.nextInt(files.size()));
+        List<Long> blocks = img.dataBlocks.get(f);
+        long b = blocks.get(rnd.nextInt(blocks.size()));
+        return new Target("data block " + b + " of inode " + f, Layout.offset(b), Layout.BLOCK,
+            involve(img, f), Set.of());
       }
       default -> {
         if (!img.clean || img.sb.checkpointBlock == 0) {
@@ -573,6 +587,9 @@ final class Corruptions {
       }
       String n = pick(new ArrayList<>(names.keySet()), rnd);
       long child = any(new ArrayList<>(img.ofType(Mode.S_IFREG)), rnd);
+      if (names.get(n) == child) {
+        return null; // the same name for the same inode: no damage
+      }
       if (!append(img, r, dir, Entries.dentryAdd(Name.of(n), child, Mode.S_IFREG | 0644,
           cookie(rnd), 1))) {
         return null;

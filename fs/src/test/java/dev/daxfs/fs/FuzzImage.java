@@ -97,7 +97,13 @@ final class FuzzImage {
    * {@code crash}, by abandoning the mount (an unlinked file may still be open: an orphan).
    */
   static FuzzImage build(long seed, int mib, boolean crash) {
-    HeapRegion region = FsTesting.formatted(mib);
+    return build(seed, mib, crash, false);
+  }
+
+  /** As {@link #build(long, int, boolean)}, formatted with data checksums when asked. */
+  static FuzzImage build(long seed, int mib, boolean crash, boolean checksums) {
+    HeapRegion region = new HeapRegion((long) mib << 20);
+    DaxFs.mkfs(region, MkfsOptions.defaults().dataChecksums(checksums));
     DaxFs fs = DaxFs.mount(region, options());
     SplittableRandom rnd = new SplittableRandom(seed);
     Workload w = new Workload(fs, rnd);
@@ -487,6 +493,7 @@ final class FuzzImage {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("seed", seed);
     m.put("clean", clean);
+    m.put("checksums", sb.dataChecksums());
     m.put("blocks", sb.blockCount);
     m.put("inodes", slots.size());
     m.put("chunks", chunks.size());

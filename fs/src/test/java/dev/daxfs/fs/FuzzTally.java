@@ -140,6 +140,9 @@ final class FuzzTally {
     if (m.contains("has no init entry") || m.contains("bytes of its symlink target")) {
       return "incomplete log";
     }
+    if (m.contains("checksum mismatch")) {
+      return "data checksum";
+    }
     if (m.contains("whose log is damaged")) {
       return "entry names a damaged inode";
     }
