@@ -91,7 +91,18 @@ class StressTest {
 
   @Test
   void threadsOfRandomOperationsLeaveExactlyWhatTheyWroteAndAFsckCleanImage() throws Exception {
-    HeapRegion region = formatted(64);
+    randomOperations(false);
+  }
+
+  /** The same with data checksums: every read verifies, every write and fsync recomputes. */
+  @Test
+  void threadsOfRandomOperationsWithDataChecksums() throws Exception {
+    randomOperations(true);
+  }
+
+  private void randomOperations(boolean checksums) throws Exception {
+    HeapRegion region = new HeapRegion(64L << 20);
+    DaxFs.mkfs(region, MkfsOptions.defaults().dataChecksums(checksums));
     DaxFs fs = DaxFs.mount(region, MountOptions.defaults());
     fs.mkdir(ROOT, "/shared", 0755);
     for (String d : new String[] {"a", "b", "c"}) {
@@ -137,7 +148,8 @@ class StressTest {
     assertEquals(0, crash.exitCode(), "crash image: " + problems(crash));
     for (HeapRegion image : new HeapRegion[] {region, crashed}) {
       DaxFs again = FsTesting.mount(image);
-      assertEquals(state, snapshot(again), "a remount shows the same state");
+      assertSameState(state, snapshot(again), image == region ? "a clean remount"
+          : "a crash remount");
       for (Private p : mine) {
         verify(again, p, image == region ? "after a clean remount" : "after a crash remount");
       }
@@ -553,6 +565,31 @@ class StressTest {
       failures.peek().printStackTrace(new java.io.PrintWriter(w));
       fail(failures.size() + " thread failures, first: " + w);
     }
+  }
+
+  /** Fails naming the first paths whose descriptions differ (values cut short). */
+  static void assertSameState(Map<String, String> expected, Map<String, String> actual,
+      String what) {
+    if (expected.equals(actual)) {
+      return;
+    }
+    StringBuilder s = new StringBuilder(what + " shows another state:");
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>(expected.keySet());
+    keys.addAll(actual.keySet());
+    int shown = 0;
+    for (String k : keys) {
+      String a = expected.get(k);
+      String b = actual.get(k);
+      if (!java.util.Objects.equals(a, b) && shown++ < 5) {
+        s.append("\n  ").append(k).append("\n    was ").append(cut(a)).append("\n    now ")
+            .append(cut(b));
+      }
+    }
+    fail(s.append("\n  (").append(shown).append(" paths differ)").toString());
+  }
+
+  private static String cut(String v) {
+    return v == null ? "absent" : v.length() > 300 ? v.substring(0, 300) + "..." : v;
   }
 
   private static String problems(Fsck.Report r) {
