@@ -31,6 +31,11 @@ final class BlockAllocator {
   /** At most this many groups, so a huge region does not cost a lock per 128 MiB. */
   private static final int MAX_GROUPS = 64;
 
+  /** Blocks per chunk of a group's ownership bits (8 KiB of bits). */
+  private static final int OWNED_CHUNK_SHIFT = 16;
+
+  private static final long OWNED_CHUNK_MASK = (1L << OWNED_CHUNK_SHIFT) - 1;
+
   /** First allocatable block. */
   private final long first;
 
@@ -45,6 +50,18 @@ final class BlockAllocator {
 
   /** The groups, in block order. */
   private final Group[] groups;
+
+  /**
+   * Blocks never to be freed again: found owned twice at mount. Start to exclusive end;
+   * guarded by this; empty on a healthy filesystem, so frees pay one volatile read.
+   */
+  private final TreeMap<Long, Long> quarantine = new TreeMap<>();
+
+  /** Whether {@link #quarantine} holds anything. */
+  private volatile boolean quarantined;
+
+  /** Frees refused because the block was already free (a damaged image; fsck explains). */
+  private final AtomicLong doubleFrees = new AtomicLong();
 
   /** Size of each group but possibly the last. */
   private final long groupSize;
@@ -93,7 +110,11 @@ final class BlockAllocator {
     return Math.max(0, free.get() - reserve);
   }
 
-  /** Marks {@code [start, start+len)} free; used while rebuilding and after frees commit. */
+  /**
+   * Marks {@code [start, start+len)} free; used while rebuilding and after frees commit. Blocks
+   * already free (only a damaged image maps a free block) are counted and left alone, and
+   * quarantined blocks are never freed.
+   */
   void free(long start, long len) {
     if (len <= 0) {
       return;
@@ -102,15 +123,85 @@ final class BlockAllocator {
       throw new IllegalArgumentException(
           "freeing [" + start + ", " + (start + len) + ") outside [" + first + ", " + end + ")");
     }
+    if (quarantined) {
+      synchronized (this) {
+        long s = start;
+        long e = start + len;
+        Map.Entry<Long, Long> q = quarantine.floorEntry(s);
+        if (q == null || q.getValue() <= s) {
+          q = quarantine.higherEntry(s);
+        }
+        while (s < e) {
+          if (q == null || q.getKey() >= e) {
+            freeUnchecked(s, e - s);
+            break;
+          }
+          long qs = Math.max(q.getKey(), s);
+          if (s < qs) {
+            freeUnchecked(s, qs - s);
+          }
+          s = Math.max(s, q.getValue());
+          q = quarantine.higherEntry(q.getKey());
+        }
+        return;
+      }
+    }
+    freeUnchecked(start, len);
+  }
+
+  private void freeUnchecked(long start, long len) {
+    long s = start;
+    long e = start + len;
+    long freed = 0;
+    while (s < e) {
+      Group g = groups[groupOf(s)];
+      long ge = Math.min(e, g.end);
+      freed += g.free(s, ge);
+      s = ge;
+    }
+    if (freed != len) {
+      doubleFrees.addAndGet(len - freed);
+    }
+    free.addAndGet(freed);
+  }
+
+  /**
+   * An inode being loaded uses {@code [start, start+len)}: those blocks leave the free space if
+   * a checkpoint listed them free, and any already owned by another loaded inode are
+   * quarantined (owned twice, they may never be handed to a third). Returns how many blocks
+   * were owned twice.
+   */
+  long claim(long start, long len) {
+    if (start < first || start + len > end || len <= 0) {
+      return 0;
+    }
+    List<long[]> twice = new ArrayList<>();
     long s = start;
     long e = start + len;
     while (s < e) {
       Group g = groups[groupOf(s)];
       long ge = Math.min(e, g.end);
-      g.free(s, ge);
+      long taken = g.claim(s, ge, twice);
+      free.addAndGet(-taken);
       s = ge;
     }
-    free.addAndGet(len);
+    long n = 0;
+    for (long[] t : twice) {
+      quarantine(t[0], t[1]);
+      n += t[1];
+    }
+    return n;
+  }
+
+  /** Keeps {@code [start, start+len)} out of the free space for good (owned twice). */
+  synchronized void quarantine(long start, long len) {
+    quarantine.put(start, start + len);
+    quarantined = true;
+  }
+
+  /** Frees refused because the blocks were already free. */
+  long doubleFrees() {
+    return doubleFrees.get();
   }
 
   /**
@@ -218,37 +309,127 @@ final class BlockAllocator {
     /** Free extents: start to exclusive end, never adjacent (merged on free). */
     final TreeMap<Long, Long> extents = new TreeMap<>();
 
+    /**
+     * Blocks known to belong to something: handed out by this allocator or claimed by an inode
+     * as it loaded; one bit per block, in chunks allocated on first use.
+     */
+    private final long[][] owned;
+
     Group(long start, long end) {
       this.start = start;
       this.end = end;
+      this.owned = new long[(int) (((end - start) >>> OWNED_CHUNK_SHIFT) + 1)][];
     }
 
-    void free(long s, long e) {
+    private boolean owned(long b) {
+      long i = b - start;
+      long[] c = owned[(int) (i >>> OWNED_CHUNK_SHIFT)];
+      return c != null && (c[(int) ((i & OWNED_CHUNK_MASK) >>> 6)] & (1L << (i & 63))) != 0;
+    }
+
+    private void setOwned(long s, long e, boolean on) {
+      for (long b = s; b < e; b++) {
+        long i = b - start;
+        int ci = (int) (i >>> OWNED_CHUNK_SHIFT);
+        long[] c = owned[ci];
+        if (c == null) {
+          if (!on) {
+            b = Math.min(e, start + ((long) (ci + 1) << OWNED_CHUNK_SHIFT)) - 1;
+            continue;
+          }
+          c = owned[ci] = new long[1 << (OWNED_CHUNK_SHIFT - 6)];
+        }
+        int w = (int) ((i & OWNED_CHUNK_MASK) >>> 6);
+        if (on) {
+          c[w] |= 1L << (i & 63);
+        } else {
+          c[w] &= ~(1L << (i & 63));
+        }
+      }
+    }
+
+    /**
+     * Marks {@code [s, e)} owned by a loading inode: blocks the free map holds are taken out of
+     * it (a checkpoint that did not know them); blocks already owned are returned as runs
+     * ({@code {start, length}}, owned twice).
+     */
+    long claim(long s, long e, List<long[]> twice) {
       lock.lock();
       try {
-        Map.Entry<Long, Long> before = extents.floorEntry(s);
-        if (before != null && before.getValue() > s) {
-          throw new IllegalStateException("double free of block " + s + " (free extent ["
-              + before.getKey() + ", " + before.getValue() + "))");
+        long taken = 0;
+        for (long b = s; b < e; b++) {
+          if (owned(b)) {
+            if (!twice.isEmpty() && twice.get(twice.size() - 1)[0]
+                + twice.get(twice.size() - 1)[1] == b) {
+              twice.get(twice.size() - 1)[1]++;
+            } else {
+              twice.add(new long[] {b, 1});
+            }
+            continue;
+          }
+          setOwned(b, b + 1, true);
+          Map.Entry<Long, Long> f = extents.floorEntry(b);
+          if (f != null && f.getValue() > b) {
+            carveOut(f.getKey(), f.getValue(), b);
+            taken++;
+          }
         }
-        Map.Entry<Long, Long> after = extents.ceilingEntry(s);
-        if (after != null && after.getKey() < e) {
-          throw new IllegalStateException("double free of block " + after.getKey());
-        }
-        long ns = s;
-        long ne = e;
-        if (before != null && before.getValue() == s) {
-          ns = before.getKey();
-          extents.remove(before.getKey());
-        }
-        if (after != null && after.getKey() == e) {
-          ne = after.getValue();
-          extents.remove(after.getKey());
-        }
-        extents.put(ns, ne);
+        return taken;
       } finally {
         lock.unlock();
       }
+    }
+
+    private void carveOut(long fs, long fe, long b) {
+      extents.remove(fs);
+      if (fs < b) {
+        extents.put(fs, b);
+      }
+      if (b + 1 < fe) {
+        extents.put(b + 1, fe);
+      }
+    }
+
+    /** Frees what of {@code [s, e)} is not free yet; returns how many blocks that was. */
+    long free(long s, long e) {
+      lock.lock();
+      try {
+        long freed = 0;
+        long cur = s;
+        while (cur < e) {
+          Map.Entry<Long, Long> before = extents.floorEntry(cur);
+          if (before != null && before.getValue() > cur) {
+            cur = Math.min(e, before.getValue()); // already free: a damaged image
+            continue;
+          }
+          Map.Entry<Long, Long> after = extents.higherEntry(cur);
+          long pieceEnd = after == null ? e : Math.min(e, after.getKey());
+          insert(cur, pieceEnd);
+          setOwned(cur, pieceEnd, false);
+          freed += pieceEnd - cur;
+          cur = pieceEnd;
+        }
+        return freed;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Adds the free extent [s, e), which touches no free block, merging with neighbours. */
+    private void insert(long s, long e) {
+      long ns = s;
+      long ne = e;
+      Map.Entry<Long, Long> before = extents.floorEntry(s);
+      if (before != null && before.getValue() == s) {
+        ns = before.getKey();
+        extents.remove(before.getKey());
+      }
+      Map.Entry<Long, Long> after = extents.ceilingEntry(e);
+      if (after != null && after.getKey() == e) {
+        ne = after.getValue();
+        extents.remove(after.getKey());
+      }
+      extents.put(ns, ne);
     }
 
     /** Takes up to {@code want} blocks, starting at {@code hint} if it is free. */
@@ -275,6 +456,7 @@ final class BlockAllocator {
     /** Removes up to {@code want} blocks at {@code at} from the free extent [s, e). */
     private long carve(long s, long e, long at, long want, List<long[]> out) {
       long n = Math.min(want, e - at);
+      setOwned(at, at + n, true);
       extents.remove(s);
       if (s < at) {
         extents.put(s, at);

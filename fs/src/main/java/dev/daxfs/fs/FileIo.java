@@ -357,8 +357,16 @@ final class FileIo {
           if (kind[i] != Kind.IN_PLACE) {
             vol.layouts.pageMoving(in, page);
           }
-          fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
-              (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+          try {
+            fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
+                (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+          } catch (MediaErrorException me) {
+            // Keeping the bytes around the write means reading them: a poisoned page can
+            // only be overwritten whole.
+            vol.stats.mediaErrors.increment();
+            throw new ErrnoException(Errno.EIO, "media error in page " + page + " of inode "
+                + in.ino + ": only a write of the whole page replaces it", me);
+          }
           vol.layouts.assigned(in, page, block[i]);
         }
       }
@@ -410,6 +418,11 @@ final class FileIo {
   private void fillPage(Kind kind, long oldEntry, long block, int a, int b, ByteBuffer src,
       int srcOff, int valid) {
     long dst = Layout.offset(block);
+    if ((kind == Kind.HOLE || kind == Kind.COPY) && region.isPoisoned(dst, PAGE)) {
+      // A fresh block that held a media error: the pieces below may not cover a whole line
+      // each, so the page is overwritten whole first, which clears it.
+      region.fill(dst, PAGE, (byte) 0);
+    }
     switch (kind) {
       case HOLE, UNWRITTEN -> {
         if (a > 0) {

@@ -106,6 +106,12 @@ final class Inode {
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;
 
+  /**
+   * For a damaged inode: the log pages its chain held up to the damage, which stay in use
+   * (never handed out again) as its mapped blocks do.
+   */
+  long[] damagedLogPages;
+
   /** Layout leases on ranges of the file; read without locks by breaks and the pin policy. */
   final java.util.List<LayoutLease> leases = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -243,6 +249,13 @@ final class Inode {
         if (child <= 0 || cookie < Directory.FIRST_COOKIE || !Mode.isKnownType(childMode & Mode.S_IFMT)) {
           throw bad(offset, "directory entry " + name + " is impossible");
         }
+        if (dir.get(name) != null) {
+          throw bad(offset, "adds " + name + ", which is already in the directory");
+        }
+        Directory.Dentry holder = dir.byCookie(cookie);
+        if (holder != null) {
+          throw bad(offset, "gives cookie " + cookie + " of " + holder.name() + " to " + name);
+        }
         Directory.Dentry replaced = dir.add(name, child, childMode & Mode.S_IFMT, cookie, ref);
         live.addReason(ref);
         if (replaced != null) {
@@ -286,7 +299,12 @@ final class Inode {
         p.get(v);
         LogLiveness.Ref previous = xattrs.set(new String(n, StandardCharsets.UTF_8), v, ref);
         live.addReason(ref);
-        live.dropReason(previous);
+        if (previous != null) {
+          // The older value may leave the log only with this one: were this one (and a later
+          // removal) collected first, replay would bring the older value back.
+          live.tombstone(previous, ref);
+          live.dropReason(previous);
+        }
         ctime = c;
         live.wrote(LogLiveness.CTIME, ref);
       }

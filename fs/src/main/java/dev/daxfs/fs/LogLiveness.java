@@ -63,7 +63,7 @@ final class LogLiveness {
     final int length;
     /** Reasons it is live; 0 = dead. */
     int reasons;
-    /** Of {@link #reasons}, how many are tombstones. */
+    /** Of {@link #reasons}, how many come from tombstones it is the removing side of. */
     int tombstoneReasons;
 
     Ref(Page page, long offset, int length) {
@@ -141,7 +141,6 @@ final class LogLiveness {
   /** {@code added}'s name or attribute was removed by {@code removed}. */
   void tombstone(Ref added, Ref removed) {
     Tombstone t = new Tombstone(added, removed);
-    added.tombstoneReasons++;
     addReason(removed);
     removed.tombstoneReasons++;
     added.page.tombstones.add(t);
@@ -170,17 +169,22 @@ final class LogLiveness {
   List<Page> collectible(List<Page> candidates) {
     java.util.Set<Page> set = new java.util.LinkedHashSet<>();
     for (Page p : candidates) {
-      int tombBytes = 0;
+      // Each entry once, however many tombstones it is part of (an overwritten attribute's
+      // value is the removing side of one pair and the added side of the next).
+      java.util.Set<Ref> tombOnly = java.util.Collections.newSetFromMap(
+          new java.util.IdentityHashMap<>());
       for (Tombstone t : p.tombstones) {
         for (Ref r : new Ref[] {t.added(), t.removed()}) {
-          if (r.page == p && r.reasons == r.tombstoneReasons) {
-            tombBytes += r.length;
+          if (r.page == p && r.reasons > 0 && r.reasons == r.tombstoneReasons) {
+            tombOnly.add(r);
           }
         }
       }
-      // A tombstone entry counted twice when both of its sides share the page is fine: such a
-      // page has liveBytes == their lengths only if nothing else lives there.
-      if (p.liveBytes == 0 || p.liveBytes == tombBytes) {
+      int tombBytes = 0;
+      for (Ref r : tombOnly) {
+        tombBytes += r.length;
+      }
+      if (p.liveBytes == tombBytes) {
         set.add(p);
       }
     }

@@ -41,6 +41,10 @@ final class LogPage {
    */
   static void format(PmemRegion region, long block, long ino, long sequence) {
     long off = Layout.offset(block);
+    if (region.isPoisoned(off, Layout.BLOCK)) {
+      // Entries are stored piecemeal, none covering a whole line: clear the media error first.
+      region.fill(off, Layout.BLOCK, (byte) 0);
+    }
     byte[] h = new byte[HEADER];
     ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(0, MAGIC).putShort(4, VERSION).putLong(8, ino).putLong(16, sequence);

@@ -65,6 +65,15 @@ final class Volume {
     this.switches = switches;
     this.options = options;
     this.cache = new InodeCache(this);
+    if (journal != null) {
+      // A mounted table: every chunk it links is recorded, so a lost next pointer is caught.
+      inodes.onGrow(n -> {
+        synchronized (sb) {
+          sb.inodeChunks = n;
+          sb.store(region);
+        }
+      });
+    }
     this.layouts = new Layouts(this);
     this.pages = new dev.daxfs.dax.PageDescriptors(region);
     this.cleaner = new LogCleaner(this);

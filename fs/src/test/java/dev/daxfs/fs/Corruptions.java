@@ -130,8 +130,10 @@ final class Corruptions {
             32, Set.of(), Set.of());
       }
       case 4, 5 -> {
+        // A flip of the valid word frees the inode: the blocks it held leave the used set,
+        // which the saved free space of a clean image then no longer matches.
         return new Target("slot of inode " + ino, img.slotOffset(ino), InodeTable.SLOT_SIZE,
-            mine, Set.of());
+            mine, Set.of("allocator"));
       }
       case 6 -> {
         if (img.freeSlots.isEmpty()) {
@@ -418,8 +420,9 @@ final class Corruptions {
           null))) {
         return null;
       }
+      // It maps a block the saved free space lists as free: that disagreement is the damage too.
       return Damage.detect("inode " + ino + " maps page " + page + " beyond its size " + size,
-          involve(img, ino));
+          involve(img, ino), "allocator");
     });
     add("extent crosses into another file's block", (img, r, rnd) -> {
       List<Long> files = new ArrayList<>(img.dataBlocks.keySet());
@@ -437,9 +440,10 @@ final class Corruptions {
           null))) {
         return null;
       }
-      // The thief's size is unchanged: the stolen page lies beyond it as well.
+      // The thief's size is unchanged: the stolen page lies beyond it as well. A mount keeps
+      // the block out of the free space for good, so the saved free space may disagree later.
       return Damage.detect("inode " + thief + " maps block " + block + " of inode " + victim,
-          involve(img, thief, victim));
+          involve(img, thief, victim), "allocator");
     });
     add("extent maps a free block", (img, r, rnd) -> {
       long ino = any(img.ofType(Mode.S_IFREG), rnd);
@@ -452,7 +456,8 @@ final class Corruptions {
           Math.max(4096, sizeOf(img, ino)), 1, 1, null))) {
         return null;
       }
-      return Damage.silent("inode " + ino + " maps free block " + block, involve(img, ino));
+      return Damage.silent("inode " + ino + " maps free block " + block, involve(img, ino),
+          "allocator");
     });
     add("range with an unknown operation", (img, r, rnd) -> {
       long ino = any(img.ofType(Mode.S_IFREG), rnd);
@@ -608,7 +613,7 @@ final class Corruptions {
         return null;
       }
       return Damage.silent("range op " + op + " of inode " + ino + " [" + first + ", +" + count
-          + ")", involve(img, ino));
+          + ")", involve(img, ino), "allocator");
     });
     add("next cookie at the limit", (img, r, rnd) -> {
       long dir = any(img.directories(), rnd);
@@ -1102,7 +1107,8 @@ final class Corruptions {
       long addr = img.slotOffset(ino) + InodeTable.TAIL;
       Damage d = lane(img, r, rnd, 1, new long[] {addr, InodeTable.tailWord(ino, e.offset()), 0},
           "inode " + ino + " back to " + e.offset(), involve(img, ino));
-      return d == null ? null : Damage.detect(d.what(), d.involved(), "journal");
+      // Dropping committed entries changes which blocks the inode uses.
+      return d == null ? null : Damage.detect(d.what(), d.involved(), "journal", "allocator");
     });
   }
 
