@@ -77,6 +77,9 @@ final class FsReport {
   /** Absolute figures by JSON key, in the op's unit. */
   private final Map<String, Figure> figures = new LinkedHashMap<>();
 
+  /** Heap bytes allocated per operation by "subject_op", medians. */
+  private final Map<String, Double> allocated = new LinkedHashMap<>();
+
   /** Ratios by JSON key. */
   private final Map<String, Figure> ratios = new LinkedHashMap<>();
 
@@ -98,6 +101,7 @@ final class FsReport {
         double[] v = samples.of(op, s);
         if (!Double.isNaN(v[0])) {
           figures.put(figureKey(names.get(s), op), Figure.of(v).scaled(op));
+          allocated.put(names.get(s) + "_" + op.key, FsRounds.median(samples.allocatedOf(op, s)));
         }
       }
     }
@@ -169,6 +173,8 @@ final class FsReport {
     for (Map.Entry<String, Figure> r : ratios.entrySet()) {
       o.put(r.getKey(), round(r.getValue().median()));
     }
+    ObjectNode alloc = o.putObject("allocated_bytes_per_op");
+    allocated.forEach((k, v) -> alloc.put(k, Math.round(v)));
     ObjectNode spread = o.putObject("spread");
     Map<String, Figure> all = new LinkedHashMap<>(figures);
     all.putAll(ratios);
@@ -234,6 +240,17 @@ final class FsReport {
       }
       out.println();
     }
+    out.printf(Locale.ROOT, "%-32s", "heap bytes allocated per op");
+    for (String n : names) {
+      StringBuilder b = new StringBuilder();
+      for (FsOp op : FsOp.values()) {
+        Double a = allocated.get(n + "_" + op.key);
+        b.append(b.length() == 0 ? "" : "/").append(a == null ? "-" : Long.toString(Math.round(a)));
+      }
+      out.printf(Locale.ROOT, " %22s", b);
+    }
+    out.println();
+    out.println("  (in the order of the rows above)");
     out.println();
     out.printf(Locale.ROOT, "%-34s %8s %18s  %s%n", "ratio", "median", "p25..p75", "target");
     for (Map.Entry<String, Figure> r : ratios.entrySet()) {

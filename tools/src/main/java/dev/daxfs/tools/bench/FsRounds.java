@@ -1,6 +1,8 @@
 package dev.daxfs.tools.bench;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,17 +31,38 @@ final class FsRounds {
   static final int WANTED_ROUNDS = 10;
 
   /**
-   * Operations per second of each turn: {@code [op ordinal][subject index][round]}, NaN where
-   * the subject does not support the operation.
+   * What the turns measured, {@code [op ordinal][subject index][round]}, NaN where the subject
+   * does not support the operation: operations per second, and heap bytes the measuring
+   * thread allocated per operation.
    */
-  record Samples(int rounds, long turnNanos, long warmupNanos, double[][][] opsPerSecond) {
+  record Samples(int rounds, long turnNanos, long warmupNanos, double[][][] opsPerSecond,
+      double[][][] allocatedPerOp) {
     double[] of(FsOp op, int subject) {
       return opsPerSecond[op.ordinal()][subject];
     }
+
+    double[] allocatedOf(FsOp op, int subject) {
+      return allocatedPerOp[op.ordinal()][subject];
+    }
   }
 
-  /** Warms up and measures {@code subjects} for about {@code budgetNanos} in all. */
+  /** One turn's result. */
+  record Turn(double opsPerSecond, double allocatedPerOp) {}
+
+  /** Counts the heap bytes the current thread allocates. */
+  private static final com.sun.management.ThreadMXBean THREADS =
+      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+  /**
+   * Warms up and measures {@code subjects} for about {@code budgetNanos} in all, never much
+   * longer: rounds stop at the deadline once {@link #MIN_ROUNDS} are done.
+   *
+   * <p>The warm-up takes a fifth of the budget, longer (up to two fifths) while the JIT
+   * compilers are still busy: on a shared 2-core machine a compiler thread competing for a core
+   * would slow down the first rounds of whatever runs then.
+   */
   static Samples measure(List<FsSubject> subjects, long budgetNanos) throws IOException {
+    long start = System.nanoTime();
     List<int[]> cells = new ArrayList<>();
     for (FsOp op : FsOp.values()) {
       for (int s = 0; s < subjects.size(); s++) {
@@ -48,45 +71,77 @@ final class FsRounds {
         }
       }
     }
-    long warmup = budgetNanos / 5;
-    long warmTurn = clamp(warmup / (cells.size() * 4L), 1_000_000L, MAX_TURN_NANOS / 4);
-    long warmStart = System.nanoTime();
-    while (System.nanoTime() - warmStart < warmup) {
+    long minWarmup = budgetNanos / 5;
+    long maxWarmup = 2 * budgetNanos / 5;
+    long warmTurn = clamp(minWarmup / (cells.size() * 4L), 1_000_000L, MAX_TURN_NANOS / 4);
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+    while (true) {
+      long cycleStart = System.nanoTime();
+      long compiledBefore = jitTimed ? jit.getTotalCompilationTime() : 0;
       for (int[] c : cells) {
         turn(subjects.get(c[1]), FsOp.values()[c[0]], warmTurn);
       }
+      long now = System.nanoTime();
+      long compiling = jitTimed ? (jit.getTotalCompilationTime() - compiledBefore) * 1_000_000L
+          : 0;
+      boolean settled = compiling * 50 < now - cycleStart;
+      if (now - start >= maxWarmup || (now - start >= minWarmup && settled)) {
+        break;
+      }
     }
-    long warmed = System.nanoTime() - warmStart;
+    long warmed = System.nanoTime() - start;
     // Garbage left by set-up and warm-up should not be collected during the first round.
     System.gc();
 
-    long measure = Math.max(0, budgetNanos - warmed);
+    long measure = Math.max(0, budgetNanos - (System.nanoTime() - start));
     long turnNanos = clamp(measure / ((long) cells.size() * WANTED_ROUNDS), MIN_TURN_NANOS,
         MAX_TURN_NANOS);
-    int rounds = (int) Math.max(MIN_ROUNDS, measure / (cells.size() * turnNanos));
-    double[][][] samples = new double[FsOp.values().length][subjects.size()][rounds];
-    for (double[][] perOp : samples) {
-      for (double[] perSubject : perOp) {
-        Arrays.fill(perSubject, Double.NaN);
-      }
-    }
+    int planned = (int) Math.max(MIN_ROUNDS, measure / (cells.size() * turnNanos));
+    double[][][] ops = nans(subjects.size(), planned);
+    double[][][] alloc = nans(subjects.size(), planned);
     int n = subjects.size();
-    for (int r = 0; r < rounds; r++) {
+    int rounds = 0;
+    while (rounds < planned
+        && (rounds < MIN_ROUNDS || System.nanoTime() - start < budgetNanos)) {
+      int r = rounds++;
       for (FsOp op : FsOp.values()) {
         for (int k = 0; k < n; k++) {
           int s = (k + r + op.ordinal()) % n;
           FsSubject subject = subjects.get(s);
           if (subject.supports(op)) {
-            samples[op.ordinal()][s][r] = turn(subject, op, turnNanos);
+            Turn t = turn(subject, op, turnNanos);
+            ops[op.ordinal()][s][r] = t.opsPerSecond();
+            alloc[op.ordinal()][s][r] = t.allocatedPerOp();
           }
         }
       }
     }
-    return new Samples(rounds, turnNanos, warmed, samples);
+    return new Samples(rounds, turnNanos, warmed, trim(ops, rounds), trim(alloc, rounds));
   }
 
-  /** Runs batches of {@code op} for about {@code nanos}; returns operations per second. */
-  static double turn(FsSubject subject, FsOp op, long nanos) throws IOException {
+  private static double[][][] nans(int subjects, int rounds) {
+    double[][][] v = new double[FsOp.values().length][subjects][rounds];
+    for (double[][] perOp : v) {
+      for (double[] perSubject : perOp) {
+        Arrays.fill(perSubject, Double.NaN);
+      }
+    }
+    return v;
+  }
+
+  private static double[][][] trim(double[][][] v, int rounds) {
+    for (double[][] perOp : v) {
+      for (int s = 0; s < perOp.length; s++) {
+        perOp[s] = Arrays.copyOf(perOp[s], rounds);
+      }
+    }
+    return v;
+  }
+
+  /** Runs batches of {@code op} for about {@code nanos}. */
+  static Turn turn(FsSubject subject, FsOp op, long nanos) throws IOException {
+    long allocated = THREADS.getCurrentThreadAllocatedBytes();
     long start = System.nanoTime();
     long end = start + nanos;
     long ops = 0;
@@ -96,7 +151,8 @@ final class FsRounds {
       ops += op.batch;
       now = System.nanoTime();
     } while (now < end);
-    return ops * 1e9 / (now - start);
+    double perOp = (double) (THREADS.getCurrentThreadAllocatedBytes() - allocated) / ops;
+    return new Turn(ops * 1e9 / (now - start), perOp);
   }
 
   private static long clamp(long v, long lo, long hi) {

@@ -52,6 +52,8 @@ class FsBenchTest {
         }
       }
       assertTrue(json.get("subjects").get(subject).isTextual(), subject + " in " + run.out());
+      assertTrue(json.get("allocated_bytes_per_op").get(subject + "_rand_write_4k").isNumber(),
+          subject + " in " + run.out());
     }
     for (String key : positive) {
       assertTrue(json.has(key) && json.get(key).isNumber(), key + " in " + run.out());
@@ -138,7 +140,7 @@ class FsBenchTest {
     // jimfs rand reads: daxfs is ahead in two rounds of three.
     v[FsOp.RAND_READ_4K.ordinal()][2] = new double[] {50, 500, 100};
     FsReport r = new FsReport(FlushModel.FREE, 1 << 20, 32 << 20, 1, "1 1 1", "1 1 1", subjects,
-        new FsRounds.Samples(3, 1, 1, v), null);
+        new FsRounds.Samples(3, 1, 1, v, v), null);
     assertEquals(0.6, r.ratio("rand_write_4k_ratio_vs_raw").median(), 1e-9);
     assertEquals(1.2, r.ratio("rand_read_4k_ratio_vs_jimfs").median(), 1e-9);
     assertEquals(null, r.ratio("create_ratio_vs_raw"));
