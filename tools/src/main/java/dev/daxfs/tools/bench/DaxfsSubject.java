@@ -38,6 +38,9 @@ final class DaxfsSubject implements FsSubject {
   /** The region daxfs is formatted on. */
   private final PmemRegion region;
 
+  /** The same region when it counts persistence work, else null. */
+  private final CountingRegion counter;
+
   /** The mounted filesystem. */
   private final DaxFs fs;
 
@@ -70,6 +73,7 @@ final class DaxfsSubject implements FsSubject {
     this.name = name;
     this.file = file;
     this.region = region;
+    this.counter = region instanceof CountingRegion c ? c : null;
     this.fs = fs;
     this.cursor = new FsWorkload.Cursor(w);
     this.src4k = ByteBuffer.wrap(w.pattern, 0, FsWorkload.PAGE).slice();
@@ -89,9 +93,10 @@ final class DaxfsSubject implements FsSubject {
    * Formats a new region of {@code regionBytes} in /dev/shm and writes the data file.
    *
    * @param checksums format with data checksums (mkfs option)
+   * @param counting put a {@link CountingRegion} between daxfs and the region
    */
-  static DaxfsSubject open(FsWorkload w, long regionBytes, FlushModel model, boolean checksums)
-      throws IOException {
+  static DaxfsSubject open(FsWorkload w, long regionBytes, FlushModel model, boolean checksums,
+      boolean counting) throws IOException {
     Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-", ".region");
     Files.delete(file);
     PmemRegion region = null;
@@ -99,6 +104,9 @@ final class DaxfsSubject implements FsSubject {
       region = Regions.open(file, RegionOptions.create(regionBytes)
           .withBackend(RegionOptions.Backend.EMULATED)
           .withFlushModel(model));
+      if (counting) {
+        region = new CountingRegion(region);
+      }
       for (long off = 0; off < regionBytes; off += FsWorkload.PAGE) {
         region.storeByte(off, (byte) 0);
       }
@@ -185,6 +193,11 @@ final class DaxfsSubject implements FsSubject {
           + dst.capacity() + " were expected");
     }
     sink += dst.get(i & (FsWorkload.PAGE - 1));
+  }
+
+  /** What daxfs has stored, flushed and fenced, or null when not counting. */
+  CountingRegion counter() {
+    return counter;
   }
 
   @Override

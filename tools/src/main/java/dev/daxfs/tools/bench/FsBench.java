@@ -121,9 +121,9 @@ public final class FsBench implements Callable<Integer> {
     FsRounds.Samples samples;
     Map<String, String> described = new LinkedHashMap<>();
     try {
-      subjects.add(DaxfsSubject.open(w, region, model, false));
+      subjects.add(DaxfsSubject.open(w, region, model, false, false));
       if (dataChecksums) {
-        subjects.add(DaxfsSubject.open(w, region, model, true));
+        subjects.add(DaxfsSubject.open(w, region, model, true, false));
       }
       subjects.add(RawSubject.open(w, model));
       subjects.add(ChannelSubject.jimfs(w));
@@ -135,10 +135,15 @@ public final class FsBench implements Callable<Integer> {
     } finally {
       closeAll(subjects);
     }
+    Map<String, Map<FsOp, PersistCounts.PerOp>> persistence = new LinkedHashMap<>();
+    persistence.put(FsReport.DAXFS, PersistCounts.measure(false));
+    if (dataChecksums) {
+      persistence.put(FsReport.DAXFS_CRC, PersistCounts.measure(true));
+    }
     MountBench.Result mounted = mount > 0 ? MountBench.measure(mount, model, dataChecksums)
         : null;
     FsReport report = new FsReport(model, file, region, seconds, loadBefore, loadAverage(),
-        described, samples, mounted);
+        described, samples, persistence, mounted);
 
     PrintWriter out = spec.commandLine().getOut();
     if (json) {

@@ -71,6 +71,9 @@ final class FsReport {
 
   private final FsRounds.Samples samples;
 
+  /** Persistence work per operation, by subject name. */
+  private final Map<String, Map<FsOp, PersistCounts.PerOp>> persistence;
+
   /** The mount measurement, or null. */
   private final MountBench.Result mount;
 
@@ -85,7 +88,7 @@ final class FsReport {
 
   FsReport(FlushModel model, long fileBytes, long regionBytes, int seconds, String loadBefore,
       String loadAfter, Map<String, String> subjects, FsRounds.Samples samples,
-      MountBench.Result mount) {
+      Map<String, Map<FsOp, PersistCounts.PerOp>> persistence, MountBench.Result mount) {
     this.model = model;
     this.fileBytes = fileBytes;
     this.regionBytes = regionBytes;
@@ -94,6 +97,7 @@ final class FsReport {
     this.loadAfter = loadAfter;
     this.subjects = subjects;
     this.samples = samples;
+    this.persistence = persistence;
     this.mount = mount;
     List<String> names = new ArrayList<>(subjects.keySet());
     for (FsOp op : FsOp.values()) {
@@ -175,6 +179,13 @@ final class FsReport {
     }
     ObjectNode alloc = o.putObject("allocated_bytes_per_op");
     allocated.forEach((k, v) -> alloc.put(k, Math.round(v)));
+    ObjectNode persist = o.putObject("persistence_per_op");
+    persistence.forEach((subject, perOp) -> perOp.forEach((op, c) -> {
+      ObjectNode n = persist.putObject(subject + "_" + op.key);
+      n.put("stored_bytes", round(c.storedBytes()));
+      n.put("flushed_lines", round(c.flushedLines()));
+      n.put("fences", round(c.fences()));
+    }));
     ObjectNode spread = o.putObject("spread");
     Map<String, Figure> all = new LinkedHashMap<>(figures);
     all.putAll(ratios);
@@ -264,6 +275,16 @@ final class FsReport {
       out.printf(Locale.ROOT, "%-34s %8.3f %18s  %s%n", r.getKey(), r.getValue().median(),
           String.format(Locale.ROOT, "%.3f..%.3f", r.getValue().p25(), r.getValue().p75()),
           target);
+    }
+    if (!persistence.isEmpty()) {
+      out.println();
+      out.println("persistence per operation (counted in an untimed run; a raw 4 KiB store+persist"
+          + " is 4096 bytes, 64 lines, 1 fence):");
+      out.printf(Locale.ROOT, "  %-28s %14s %14s %10s%n", "", "stored bytes", "flushed lines",
+          "fences");
+      persistence.forEach((subject, perOp) -> perOp.forEach((op, c) ->
+          out.printf(Locale.ROOT, "  %-28s %14.0f %14.1f %10.1f%n", subject + " " + op.key,
+              c.storedBytes(), c.flushedLines(), c.fences())));
     }
     if (mount != null) {
       out.println();

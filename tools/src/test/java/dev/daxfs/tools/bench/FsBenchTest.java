@@ -63,6 +63,13 @@ class FsBenchTest {
       }
     }
     assertFalse(json.has("raw_create_kops"), "raw memory has no files to create");
+    JsonNode write = json.get("persistence_per_op").get("daxfs_rand_write_4k");
+    assertTrue(write.get("stored_bytes").asDouble() >= 4096, "the data page at least: " + write);
+    assertTrue(write.get("flushed_lines").asDouble() >= 64, "the data page at least: " + write);
+    assertTrue(write.get("fences").asDouble() >= 1, "a durable write fences: " + write);
+    JsonNode read = json.get("persistence_per_op").get("daxfs_crc_rand_read_4k");
+    assertEquals(0.0, read.get("flushed_lines").asDouble(), "a read persists nothing: " + read);
+    assertTrue(json.get("persistence_per_op").has("daxfs_crc_create"));
     assertEquals("free (emulated: the mapped file is the persistence domain, no msync)",
         json.get("flush_model").asText());
     assertEquals(1 << 20, json.get("file_bytes").asLong());
@@ -140,7 +147,7 @@ class FsBenchTest {
     // jimfs rand reads: daxfs is ahead in two rounds of three.
     v[FsOp.RAND_READ_4K.ordinal()][2] = new double[] {50, 500, 100};
     FsReport r = new FsReport(FlushModel.FREE, 1 << 20, 32 << 20, 1, "1 1 1", "1 1 1", subjects,
-        new FsRounds.Samples(3, 1, 1, v, v), null);
+        new FsRounds.Samples(3, 1, 1, v, v), Map.of(), null);
     assertEquals(0.6, r.ratio("rand_write_4k_ratio_vs_raw").median(), 1e-9);
     assertEquals(1.2, r.ratio("rand_read_4k_ratio_vs_jimfs").median(), 1e-9);
     assertEquals(null, r.ratio("create_ratio_vs_raw"));
