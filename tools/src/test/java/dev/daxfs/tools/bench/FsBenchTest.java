@@ -144,12 +144,13 @@ class FsBenchTest {
       v[op.ordinal()][0] = new double[] {60, 240, 120};
     }
     v[FsOp.CREATE.ordinal()][1] = new double[] {Double.NaN, Double.NaN, Double.NaN};
-    // jimfs rand reads: daxfs is ahead in two rounds of three.
-    v[FsOp.RAND_READ_4K.ordinal()][2] = new double[] {50, 500, 100};
+    // jimfs rand reads: per-round ratios 1.2, 0.48 and 0.4, median 0.48; the ratio of the
+    // medians would be 120 / 300 = 0.4.
+    v[FsOp.RAND_READ_4K.ordinal()][2] = new double[] {50, 500, 300};
     FsReport r = new FsReport(FlushModel.FREE, 1 << 20, 32 << 20, 1, "1 1 1", "1 1 1", subjects,
         new FsRounds.Samples(3, 1, 1, v, v), Map.of(), null);
     assertEquals(0.6, r.ratio("rand_write_4k_ratio_vs_raw").median(), 1e-9);
-    assertEquals(1.2, r.ratio("rand_read_4k_ratio_vs_jimfs").median(), 1e-9);
+    assertEquals(0.48, r.ratio("rand_read_4k_ratio_vs_jimfs").median(), 1e-9);
     assertEquals(null, r.ratio("create_ratio_vs_raw"));
     assertEquals(200 * 1 / 1e3 * 0.6, r.figure("daxfs_rand_write_4k_kops").median(), 1e-9);
     assertEquals(120.0, r.figure("daxfs_seq_write_1m_mib_s").median(), 1e-9);
@@ -158,9 +159,9 @@ class FsBenchTest {
     targets.forEach(t -> met.put(t.get("figure").asText(), t.get("met").asBoolean()));
     assertEquals(false, met.get("rand_read_4k_ratio_vs_raw"), "0.6 < 0.7");
     assertEquals(true, met.get("rand_write_4k_ratio_vs_raw"), "0.6 >= 0.5");
-    assertEquals(true, met.get("rand_read_4k_ratio_vs_jimfs"), "1.2 >= 1.0");
+    assertEquals(false, met.get("rand_read_4k_ratio_vs_jimfs"), "0.48 < 1.0");
     assertEquals(false, met.get("create_ratio_vs_tmpfs"));
-    assertEquals("3 of 10", r.toJson().get("targets_met").asText());
+    assertEquals("2 of 10", r.toJson().get("targets_met").asText());
   }
 
   @Test
