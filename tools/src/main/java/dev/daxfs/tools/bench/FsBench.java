@@ -2,6 +2,7 @@ package dev.daxfs.tools.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.daxfs.pmem.FlushModel;
+import dev.daxfs.pmem.Regions;
 import dev.daxfs.pmem.Sizes;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -114,6 +116,9 @@ public final class FsBench implements Callable<Integer> {
     }
     int mount = mount100k ? MOUNT_100K : mountFiles;
     FlushModel model = FlushModel.emulated(flushDelayNs);
+    long needed = (dataChecksums ? 2 : 1) * region + 2 * file
+        + Math.max(PersistCounts.REGION_BYTES, mount > 0 ? MountBench.regionBytesFor(mount) : 0);
+    checkSpace(needed);
 
     String loadBefore = loadAverage();
     FsWorkload w = new FsWorkload(file);
@@ -153,6 +158,20 @@ public final class FsBench implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Refuses to start when /dev/shm cannot hold the run's files: the regions are sparse, and a
+   * page that finds no room would fail with a bus error in the middle of the run.
+   */
+  private static void checkSpace(long needed) throws IOException {
+    long usable = Files.getFileStore(Regions.DEFAULT_DIRECTORY).getUsableSpace();
+    if (usable < needed) {
+      throw new IOException(String.format(Locale.ROOT, "this run needs %.1f GiB in %s but only "
+          + "%.1f GiB is free; ", needed / (double) Sizes.GiB, Regions.DEFAULT_DIRECTORY,
+          usable / (double) Sizes.GiB)
+          + "use a smaller --region-size or --file-size");
+    }
   }
 
   private static void closeAll(List<FsSubject> subjects) throws IOException {

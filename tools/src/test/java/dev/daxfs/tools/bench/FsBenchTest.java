@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** Runs {@code daxfs bench fs} in process, briefly; the figures themselves are not judged. */
@@ -125,6 +126,17 @@ class FsBenchTest {
       assertTrue(err.startsWith("daxfs fs: ") && err.endsWith("."), err);
       assertTrue(err.contains(c[0]), err);
     }
+  }
+
+  @Test
+  void aRunThatDevShmCannotHoldIsRefusedBeforeItStarts() throws Exception {
+    long usable = Files.getFileStore(Path.of("/dev/shm")).getUsableSpace();
+    Assumptions.assumeTrue(usable < 60L << 30, "/dev/shm holds the largest run here");
+    Run run = PmemBenchTest.daxfs("bench", "fs", "--file-size", "1G", "--region-size", "60G");
+    assertEquals(1, run.status(), run.err());
+    assertEquals("", run.out());
+    assertTrue(run.err().strip().matches("daxfs fs: this run needs 6[0-9.]+ GiB in /dev/shm but"
+        + " only [0-9.]+ GiB is free; use a smaller --region-size or --file-size[.]"), run.err());
   }
 
   /** Ratios are medians of per-round ratios, not ratios of medians; targets judge them. */
