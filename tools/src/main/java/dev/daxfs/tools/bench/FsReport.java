@@ -33,8 +33,7 @@ final class FsReport {
   /** A ratio the issue sets a floor for. */
   record Target(String figure, double floor) {}
 
-  /** The issue's targets: reads 0.7 of raw, writes 0.5, at least jimfs everywhere, creates
-   *  at least tmpfs. */
+  /** The issue's targets: reads 0.7 of raw, writes 0.5, jimfs everywhere, tmpfs for creates. */
   static final List<Target> TARGETS = List.of(
       new Target("rand_read_4k_ratio_vs_raw", 0.7),
       new Target("seq_read_1m_ratio_vs_raw", 0.7),
@@ -59,16 +58,27 @@ final class FsReport {
     }
   }
 
+  /** The flush model of every emulated region in the run. */
   private final FlushModel model;
+
+  /** Size of each subject's data file. */
   private final long fileBytes;
+
+  /** Size of daxfs's region. */
   private final long regionBytes;
+
+  /** The time budget asked for. */
   private final int seconds;
+
+  /** /proc/loadavg when the run started and when it ended: how noisy the machine was. */
   private final String loadBefore;
+
   private final String loadAfter;
 
   /** Subject name to its description, in measuring order. */
   private final Map<String, String> subjects;
 
+  /** What every turn measured. */
   private final FsRounds.Samples samples;
 
   /** Persistence work per operation, by subject name. */
