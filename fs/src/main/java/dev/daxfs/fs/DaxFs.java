@@ -149,6 +149,7 @@ public final class DaxFs implements AutoCloseable {
     if (unmounted) {
       return;
     }
+    syncAll();
     Recovery.unmount(vol, eviction);
     unmounted = true;
   }
@@ -368,6 +369,23 @@ public final class DaxFs implements AutoCloseable {
     io.fsync(h.inode, dataOnly);
   }
 
+  /**
+   * sync(2): every file's mapped stores made durable, and (with data checksums) the stale marks
+   * of pages nothing writes any more cleared.
+   */
+  public void sync() {
+    live();
+    syncAll();
+  }
+
+  private void syncAll() {
+    for (Inode in : new ArrayList<>(vol.cache.all())) {
+      if (in.dax != null && !in.evicted && in.damage == null) {
+        io.fsync(in, false);
+      }
+    }
+  }
+
   /** fallocate(2): mode 0, KEEP_SIZE (1), PUNCH_HOLE (2), COLLAPSE (8), ZERO (16), INSERT (32). */
   public void fallocate(Cred cred, FileHandle h, int mode, long off, long len) {
     live();
@@ -421,6 +439,75 @@ public final class DaxFs implements AutoCloseable {
       throw new ErrnoException(Errno.ENODEV, "only regular files have a DAX address space");
     }
     return vol.layouts.space(h.inode);
+  }
+
+  /**
+   * Takes a layout lease on {@code [offset, offset+length)} of an open regular file (rounded
+   * out to whole pages) for {@code holder}: until it is closed, truncate, punch, zero, collapse
+   * and insert over the range fail with ETXTBSY, and long-term pins of the range by {@code
+   * holder} are allowed.
+   */
+  public LayoutLease acquireLease(Cred cred, FileHandle h, long offset, long length,
+      Object holder) {
+    live();
+    usable(h);
+    if (!h.inode.isRegular()) {
+      throw new ErrnoException(Errno.EINVAL, "layout leases cover regular files only");
+    }
+    if (offset < 0 || length <= 0 || offset + length < 0) {
+      throw new ErrnoException(Errno.EINVAL, "lease range needs offset >= 0 and length > 0");
+    }
+    if (holder == null) {
+      throw new ErrnoException(Errno.EINVAL, "a lease needs a holder");
+    }
+    LayoutLease lease = new LayoutLease(h.inode, FileIo.pageOf(offset),
+        FileIo.pagesFor(offset + length), holder);
+    h.inode.lock.writeLock().lock();
+    try {
+      if (h.inode.evicted) {
+        throw new ErrnoException(Errno.ESTALE, "inode " + h.ino + " was freed");
+      }
+      h.inode.leases.add(lease);
+    } finally {
+      h.inode.lock.writeLock().unlock();
+    }
+    return lease;
+  }
+
+  /** Totals of a log cleaning run: pages freed by fast and by thorough cleaning. */
+  public record CleanResult(long pagesFreedFast, long pagesFreedThorough, long inodes) {}
+
+  /**
+   * Cleans the log of inode {@code ino} now (fast cleaning, then a rewrite when live entries
+   * fill less than half of it, or always with {@code thorough}).
+   */
+  public CleanResult cleanLog(long ino, boolean thorough) {
+    live();
+    LogCleaner.Result r = vol.cleaner.clean(vol.cache.get(ino), thorough);
+    return new CleanResult(r.pagesFreedFast(), r.pagesFreedThorough(), 1);
+  }
+
+  /** Cleans every loaded inode's log now; see {@link #cleanLog}. */
+  public CleanResult cleanAllLogs(boolean thorough) {
+    live();
+    long fast = 0;
+    long full = 0;
+    long n = 0;
+    for (Inode in : new java.util.ArrayList<>(vol.cache.all())) {
+      if (in.evicted || in.damage != null) {
+        continue;
+      }
+      LogCleaner.Result r = vol.cleaner.clean(in, thorough);
+      fast += r.pagesFreedFast();
+      full += r.pagesFreedThorough();
+      n++;
+    }
+    return new CleanResult(fast, full, n);
+  }
+
+  /** Orphans whose blocks a device still pins, waiting for the reaper. */
+  public int orphansPending() {
+    return eviction.reaper.pendingCount();
   }
 
   /** The page descriptors of the region (pins, mappings, owners). */

@@ -18,8 +18,8 @@ final class Directory {
 
   static final long FIRST_COOKIE = 3;
 
-  /** One stored name. */
-  record Dentry(Name name, long ino, int type, long cookie) {}
+  /** One stored name, and the log entry that added it. */
+  record Dentry(Name name, long ino, int type, long cookie, LogLiveness.Ref ref) {}
 
   /** Entries by name. */
   private final Map<Name, Dentry> byName = new HashMap<>();
@@ -37,9 +37,12 @@ final class Directory {
     return byName.get(name);
   }
 
-  /** Adds an entry with a cookie taken from {@link #reserveCookie}, or replayed from media. */
-  void add(Name name, long ino, int type, long cookie) {
-    Dentry d = new Dentry(name, ino, type, cookie);
+  /**
+   * Adds an entry with a cookie taken from {@link #reserveCookie}, or replayed from media;
+   * returns the entry it replaced (none in a consistent log), or null.
+   */
+  Dentry add(Name name, long ino, int type, long cookie, LogLiveness.Ref ref) {
+    Dentry d = new Dentry(name, ino, type, cookie, ref);
     Dentry old = byName.put(name, d);
     if (old != null) {
       byCookie.remove(old.cookie());
@@ -52,6 +55,12 @@ final class Directory {
       subdirs++;
     }
     nextCookie = Math.max(nextCookie, cookie + 1);
+    return old;
+  }
+
+  /** Raises the next cookie (a rewritten log records it, so cookies are never reused). */
+  void cookiesFrom(long next) {
+    nextCookie = Math.max(nextCookie, next);
   }
 
   /** Removes the entry {@code name}; returns it, or null. */

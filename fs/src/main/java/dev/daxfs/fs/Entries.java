@@ -105,6 +105,12 @@ final class Entries {
     return b;
   }
 
+  static ByteBuffer dirstate(long nextCookie) {
+    ByteBuffer b = LogEntry.start(LogEntry.DIRSTATE, 8);
+    b.putLong(nextCookie);
+    return b;
+  }
+
   static ByteBuffer parent(long parent, long ctime) {
     ByteBuffer b = LogEntry.start(LogEntry.PARENT, 16);
     b.putLong(parent).putLong(ctime);

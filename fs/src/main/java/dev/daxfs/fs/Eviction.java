@@ -10,8 +10,13 @@ final class Eviction {
   /** The filesystem. */
   private final Volume vol;
 
+  /** Frees orphans once DMA lets go of their blocks. */
+  final Reaper reaper;
+
   Eviction(Volume vol) {
     this.vol = vol;
+    this.reaper = new Reaper(this);
+    vol.pages.setIdleListener(reaper);
   }
 
   /**
@@ -20,7 +25,7 @@ final class Eviction {
    * a handle; without a mapping no new pin can be taken, so the descriptors tell the truth.
    */
   boolean canFreeNow(Inode in) {
-    return !vol.layouts.busy(in);
+    return vol.switches.skipLayoutBreak || !vol.layouts.busy(in);
   }
 
   /**
@@ -43,14 +48,18 @@ final class Eviction {
     txn.afterCommit(() -> {
       in.evicted = true;
       in.dax = null;
+      in.leases.clear();
       vol.cache.remove(in.ino);
       vol.inodes.release(in.ino);
     });
   }
 
-  /** {@code in} lost its last name while still in use. */
+  /** {@code in} lost its last name while still in use (open, mapped or DMA-busy). */
   void orphaned(Inode in) {
     in.orphan = true;
+    if (in.openCount == 0) {
+      reaper.add(in);
+    }
   }
 
   /**
@@ -58,12 +67,50 @@ final class Eviction {
    * Takes the inode's lock.
    */
   void released(Inode in) {
+    if (!tryReap(in)) {
+      reaper.add(in);
+    }
+  }
+
+  /**
+   * Frees {@code in} if it has no name and no user left and no device may touch its blocks;
+   * otherwise marks its busy pages watched, so the unpin that frees the last one wakes the
+   * reaper. Returns true when there is nothing more to wait for (freed, or alive after all).
+   * Takes the inode's locks.
+   */
+  boolean tryReap(Inode in) {
     in.io.writeLock().lock();
     in.lock.writeLock().lock();
     try {
-      if (in.evicted || in.openCount > 0 || in.links > 0 || !canFreeNow(in)) {
+      if (in.evicted || in.openCount > 0 || in.links > 0) {
+        return true;
+      }
+      if (!vol.switches.skipLayoutBreak && watchBusyPages(in)) {
+        return false;
+      }
+      Txn txn = new Txn(vol, true);
+      freeIn(txn, in);
+      txn.commit();
+      vol.stats.orphansReaped.increment();
+      return true;
+    } finally {
+      in.lock.writeLock().unlock();
+      in.io.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Frees an orphan at unmount whatever its pages' state: the mount's devices are gone with it
+   * (the command layer stops every DMA stream before it unmounts).
+   */
+  void freeAtUnmount(Inode in) {
+    in.io.writeLock().lock();
+    in.lock.writeLock().lock();
+    try {
+      if (in.evicted) {
         return;
       }
+      in.openCount = 0;
       Txn txn = new Txn(vol, true);
       freeIn(txn, in);
       txn.commit();
@@ -71,5 +118,26 @@ final class Eviction {
       in.lock.writeLock().unlock();
       in.io.writeLock().unlock();
     }
+  }
+
+  /**
+   * Marks every DMA-busy page of {@code in} watched, then checks again (a page marked after its
+   * last unpin would otherwise wake nobody); true while any page is still busy.
+   */
+  private boolean watchBusyPages(Inode in) {
+    if (in.blocks == null || in.dax == null) {
+      return false;
+    }
+    boolean[] busy = {false};
+    in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+      long pfn = BlockMap.block(e);
+      if (vol.pages.isDmaBusy(pfn)) {
+        vol.pages.setWatched(pfn, true);
+        if (vol.pages.isDmaBusy(pfn)) {
+          busy[0] = true;
+        }
+      }
+    });
+    return busy[0];
   }
 }

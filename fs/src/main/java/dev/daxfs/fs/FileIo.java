@@ -371,19 +371,24 @@ final class FileIo {
         i++;
         continue;
       }
+      // A page written in place keeps its stale mark: a mapping or a device may still be
+      // writing it, so no checksum describes it until an fsync clears the mark.
+      boolean stale = kind[i] == Kind.IN_PLACE && BlockMap.isStale(old[i]);
       int j = i + 1;
       int max = in.blocks.checksums() ? Entries.MAX_EXTENT_PAGES_WITH_CRCS : Integer.MAX_VALUE;
-      while (j < n && kind[j] != null && block[j] == block[j - 1] + 1 && j - i < max) {
+      while (j < n && kind[j] != null && block[j] == block[j - 1] + 1 && j - i < max
+          && (kind[j] == Kind.IN_PLACE && BlockMap.isStale(old[j])) == stale) {
         j++;
       }
       int[] crcs = null;
       if (in.blocks.checksums()) {
         crcs = new int[j - i];
         for (int k = i; k < j; k++) {
-          crcs[k - i] = region.crc32c(Layout.offset(block[k]), PAGE);
+          crcs[k - i] = stale ? 0 : region.crc32c(Layout.offset(block[k]), PAGE);
         }
       }
-      txn.append(in, Entries.extent(first + i, block[i], j - i, flags, newSize, now, now, crcs));
+      txn.append(in, Entries.extent(first + i, block[i], j - i,
+          flags | (stale ? LogEntry.EXT_STALE : 0), newSize, now, now, crcs));
       any = true;
       i = j;
     }
@@ -876,7 +881,79 @@ final class FileIo {
     dev.daxfs.dax.DaxAddressSpace s = in.dax;
     if (s != null) {
       s.writeback(0, Inode.MAX_PAGES);
+      if (in.blocks != null && in.blocks.checksums()) {
+        clearStaleMarks(in, s);
+      }
     }
     region.fence();
+  }
+
+  /**
+   * Clears the stale marks of pages nothing may write any more, recomputing their checksums
+   * (DESIGN.md, "Stable data"). Called after writeback write-protected every mapping, so a
+   * store must fault, and a fault marks its page stale again before the store can happen.
+   *
+   * <p>A page under a layout lease may be pinned long-term: it stays stale, and fsync does not
+   * wait for it. A page under a short-term pin is waited for (mount option pinned_fsync=wait,
+   * the default) or left stale (proceed).
+   */
+  private void clearStaleMarks(Inode in, dev.daxfs.dax.DaxAddressSpace s) {
+    List<long[]> stale = new ArrayList<>();
+    in.lock.readLock().lock();
+    try {
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+        if (BlockMap.isStale(e)) {
+          stale.add(new long[] {page, BlockMap.block(e)});
+        }
+      });
+    } finally {
+      in.lock.readLock().unlock();
+    }
+    for (long[] ps : stale) {
+      long page = ps[0];
+      long pfn = ps[1];
+      if (leased(in, page)) {
+        continue;
+      }
+      if (vol.pages.isDmaBusy(pfn)) {
+        if (vol.options.pinnedFsync == MountOptions.PinnedFsync.PROCEED) {
+          continue;
+        }
+        try {
+          vol.pages.waitIdle(pfn);
+        } catch (InterruptedException e) {
+          throw new ErrnoException(Errno.EINTR, "fsync interrupted while a device held page "
+              + page + " of inode " + in.ino);
+        }
+      }
+      s.lockEntry(page);
+      try {
+        in.lock.writeLock().lock();
+        try {
+          long e = in.blocks.get(page);
+          if (!BlockMap.isStale(e) || BlockMap.block(e) != pfn || vol.pages.isDmaBusy(pfn)
+              || s.entry(page).dirty()) {
+            continue; // moved, pinned again, or stored to again since the writeback
+          }
+          Txn txn = new Txn(vol, true);
+          int crc = region.crc32c(Layout.offset(pfn), PAGE);
+          txn.append(in, Entries.extent(page, pfn, 1, 0, in.size, 0, 0, new int[] {crc}));
+          txn.commit();
+        } finally {
+          in.lock.writeLock().unlock();
+        }
+      } finally {
+        s.unlockEntry(page);
+      }
+    }
+  }
+
+  private static boolean leased(Inode in, long page) {
+    for (LayoutLease l : in.leases) {
+      if (l.covers(page, page + 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

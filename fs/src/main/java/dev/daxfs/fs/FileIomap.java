@@ -56,15 +56,26 @@ final class FileIomap implements IomapOps {
         return Iomap.eof();
       }
       long e = in.blocks.get(index);
-      if (e != 0 && !BlockMap.isUnwritten(e)) {
+      boolean checksums = in.blocks.checksums();
+      if (e != 0 && !BlockMap.isUnwritten(e) && (!checksums || BlockMap.isStale(e))) {
         long block = BlockMap.block(e);
         vol.pages.setOwner(block, in.ino, index);
         return Iomap.mapped(block);
       }
       long now = vol.now();
-      Txn txn = new Txn(vol, false);
+      Txn txn = new Txn(vol, e != 0 && !BlockMap.isUnwritten(e));
       try {
         long block;
+        if (e != 0 && !BlockMap.isUnwritten(e)) {
+          // A written page about to become writable: marked stale, durably, first, so that
+          // its checksum is never trusted while a store or a device may change it.
+          block = BlockMap.block(e);
+          txn.append(in, Entries.extent(index, block, 1, LogEntry.EXT_STALE, in.size, 0, 0,
+              new int[] {0}));
+          commitStaleMark(txn);
+          vol.pages.setOwner(block, in.ino, index);
+          return Iomap.mapped(block, true);
+        }
         if (e == 0) {
           long hint = index > 0 && in.blocks.get(index - 1) != 0
               ? BlockMap.block(in.blocks.get(index - 1)) + 1 : 0;
@@ -73,13 +84,17 @@ final class FileIomap implements IomapOps {
         } else {
           block = BlockMap.block(e);
         }
-        // A new or unwritten block must read as zero once the entry makes it written.
+        // A new or unwritten block must read as zero once the entry makes it written; with
+        // checksums it is stale from the start, since it is mapped for writing.
         vol.region.fillPersist(Layout.offset(block), Layout.BLOCK, (byte) 0);
-        int[] crcs = in.blocks.checksums() ? new int[] {vol.region.crc32c(
-            Layout.offset(block), Layout.BLOCK)} : null;
-        txn.append(in, Entries.extent(index, block, 1, LogEntry.EXT_TIMES, in.size, now, now,
-            crcs));
-        txn.commit();
+        txn.append(in, Entries.extent(index, block, 1,
+            LogEntry.EXT_TIMES | (checksums ? LogEntry.EXT_STALE : 0), in.size, now, now,
+            checksums ? new int[] {0} : null));
+        if (checksums) {
+          commitStaleMark(txn);
+        } else {
+          txn.commit();
+        }
         vol.pages.setOwner(block, in.ino, index);
         return Iomap.mapped(block, true);
       } catch (RuntimeException ex) {
@@ -88,6 +103,20 @@ final class FileIomap implements IomapOps {
       }
     } finally {
       in.lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Commits a stale mark before the page becomes writable. The deliberate bug {@code
+   * lateStaleMark} stores the tail without making it durable, as if the mark were persisted
+   * only after the pin or mapping was granted: a crash may then lose the mark while the data
+   * changed, and a checksum would lie.
+   */
+  private void commitStaleMark(Txn txn) {
+    if (vol.switches.lateStaleMark) {
+      txn.commitWithoutPersist();
+    } else {
+      txn.commit();
     }
   }
 

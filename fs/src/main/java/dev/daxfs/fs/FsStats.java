@@ -23,6 +23,10 @@ public final class FsStats {
   public final LongAdder checksumErrors = new LongAdder();
   /** Media errors met by reads. */
   public final LongAdder mediaErrors = new LongAdder();
+  /** Log cleanings that freed pages. */
+  public final LongAdder logCleanings = new LongAdder();
+  /** Log pages freed by cleaning. */
+  public final LongAdder logPagesFreed = new LongAdder();
   /** Inodes freed by the orphan reaper. */
   public final LongAdder orphansReaped = new LongAdder();
 

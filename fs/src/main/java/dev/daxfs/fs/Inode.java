@@ -79,14 +79,17 @@ final class Inode {
   /** Bytes of {@link #target} filled by TARGET entries so far (replay checks it is all). */
   int targetFilled;
 
+  /** Which log entries still matter, per log page: what the log cleaner reads. */
+  LogLiveness live = new LogLiveness();
+
   /** A regular file's pages. */
-  final BlockMap blocks;
+  BlockMap blocks;
 
   /** A directory's entries. */
-  final Directory dir;
+  Directory dir;
 
   /** Extended attributes. */
-  final Xattrs xattrs = new Xattrs();
+  Xattrs xattrs = new Xattrs();
 
   /** Open handles and mappings that keep the inode alive after its last name is gone. */
   int openCount;
@@ -100,6 +103,9 @@ final class Inode {
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;
 
+  /** Layout leases on ranges of the file; read without locks by breaks and the pin policy. */
+  final java.util.List<LayoutLease> leases = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   /** The file's DAX address space, created on first mmap; null until then. */
   volatile dev.daxfs.dax.DaxAddressSpace dax;
 
@@ -107,7 +113,7 @@ final class Inode {
     this.ino = ino;
     this.generation = generation;
     this.type = type;
-    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums) : null;
+    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums, live) : null;
     this.dir = Mode.isDir(type) ? new Directory() : null;
   }
 
@@ -152,8 +158,17 @@ final class Inode {
    * @throws CorruptionException when the entry is impossible for this inode
    */
   void apply(int entryType, ByteBuffer p, long offset, long blockCount, Freed freed) {
+    LogLiveness.Ref ref = live.entry(offset, p.limit());
     switch (entryType) {
-      case LogEntry.INIT -> applyInit(p, offset);
+      case LogEntry.INIT -> {
+        applyInit(p, offset);
+        live.pin(ref);
+        for (int f : new int[] {LogLiveness.MODE, LogLiveness.UID, LogLiveness.GID,
+            LogLiveness.ATIME, LogLiveness.MTIME, LogLiveness.CTIME, LogLiveness.LINKS,
+            LogLiveness.PARENT}) {
+          live.wrote(f, ref);
+        }
+      }
       case LogEntry.SETATTR -> {
         int mask = p.getInt();
         int m = p.getInt();
@@ -168,28 +183,41 @@ final class Inode {
             throw bad(offset, "size " + sz + " is impossible for this file");
           }
           size = sz;
+          live.wrote(LogLiveness.SIZE, ref);
         }
         if ((mask & LogEntry.ATTR_MODE) != 0) {
           mode = type | (m & Mode.PERMISSIONS);
+          live.wrote(LogLiveness.MODE, ref);
         }
         if ((mask & LogEntry.ATTR_UID) != 0) {
           uid = u;
+          live.wrote(LogLiveness.UID, ref);
         }
         if ((mask & LogEntry.ATTR_GID) != 0) {
           gid = g;
+          live.wrote(LogLiveness.GID, ref);
         }
         if ((mask & LogEntry.ATTR_ATIME) != 0) {
           atime = a;
+          live.wrote(LogLiveness.ATIME, ref);
         }
         if ((mask & LogEntry.ATTR_MTIME) != 0) {
           mtime = mt;
+          live.wrote(LogLiveness.MTIME, ref);
         }
         if ((mask & LogEntry.ATTR_CTIME) != 0) {
           ctime = c;
+          live.wrote(LogLiveness.CTIME, ref);
         }
       }
-      case LogEntry.EXTENT -> applyExtent(p, offset, blockCount, freed);
-      case LogEntry.RANGE -> applyRange(p, offset, freed);
+      case LogEntry.EXTENT -> applyExtent(p, offset, blockCount, freed, ref);
+      case LogEntry.RANGE -> {
+        applyRange(p, offset, freed);
+        live.pin(ref);
+        live.wrote(LogLiveness.SIZE, ref);
+        live.wrote(LogLiveness.MTIME, ref);
+        live.wrote(LogLiveness.CTIME, ref);
+      }
       case LogEntry.LINK -> {
         links = p.getInt();
         p.getInt();
@@ -197,6 +225,8 @@ final class Inode {
         if (links < 0) {
           throw bad(offset, "negative link count " + links);
         }
+        live.wrote(LogLiveness.LINKS, ref);
+        live.wrote(LogLiveness.CTIME, ref);
       }
       case LogEntry.DENTRY_ADD -> {
         requireDir(offset);
@@ -210,9 +240,15 @@ final class Inode {
         if (child <= 0 || cookie < Directory.FIRST_COOKIE || !Mode.isKnownType(childMode & Mode.S_IFMT)) {
           throw bad(offset, "directory entry " + name + " is impossible");
         }
-        dir.add(name, child, childMode & Mode.S_IFMT, cookie);
+        Directory.Dentry replaced = dir.add(name, child, childMode & Mode.S_IFMT, cookie, ref);
+        live.addReason(ref);
+        if (replaced != null) {
+          live.dropReason(replaced.ref());
+        }
         mtime = time;
         ctime = time;
+        live.wrote(LogLiveness.MTIME, ref);
+        live.wrote(LogLiveness.CTIME, ref);
       }
       case LogEntry.DENTRY_DEL -> {
         requireDir(offset);
@@ -222,11 +258,16 @@ final class Inode {
         p.getShort();
         p.getInt();
         Name name = readName(p, len, offset);
-        if (dir.remove(name) == null) {
+        Directory.Dentry removed = dir.remove(name);
+        if (removed == null) {
           throw bad(offset, "removes " + name + ", which is not in the directory");
         }
+        live.tombstone(removed.ref(), ref);
+        live.dropReason(removed.ref());
         mtime = time;
         ctime = time;
+        live.wrote(LogLiveness.MTIME, ref);
+        live.wrote(LogLiveness.CTIME, ref);
       }
       case LogEntry.XATTR_SET -> {
         int nlen = p.getShort() & 0xFFFF;
@@ -240,8 +281,11 @@ final class Inode {
         p.get(n);
         byte[] v = new byte[vlen];
         p.get(v);
-        xattrs.set(new String(n, StandardCharsets.UTF_8), v);
+        LogLiveness.Ref previous = xattrs.set(new String(n, StandardCharsets.UTF_8), v, ref);
+        live.addReason(ref);
+        live.dropReason(previous);
         ctime = c;
+        live.wrote(LogLiveness.CTIME, ref);
       }
       case LogEntry.XATTR_DEL -> {
         int nlen = p.getShort() & 0xFFFF;
@@ -253,14 +297,33 @@ final class Inode {
         }
         byte[] n = new byte[nlen];
         p.get(n);
-        xattrs.remove(new String(n, StandardCharsets.UTF_8));
+        LogLiveness.Ref setter = xattrs.remove(new String(n, StandardCharsets.UTF_8));
+        if (setter != null) {
+          live.tombstone(setter, ref);
+          live.dropReason(setter);
+        }
         ctime = c;
+        live.wrote(LogLiveness.CTIME, ref);
       }
-      case LogEntry.TARGET -> applyTarget(p, offset);
+      case LogEntry.TARGET -> {
+        applyTarget(p, offset);
+        live.pin(ref);
+      }
       case LogEntry.PARENT -> {
         requireDir(offset);
         parent = p.getLong();
         ctime = p.getLong();
+        live.wrote(LogLiveness.PARENT, ref);
+        live.wrote(LogLiveness.CTIME, ref);
+      }
+      case LogEntry.DIRSTATE -> {
+        requireDir(offset);
+        long next = p.getLong();
+        if (next < Directory.FIRST_COOKIE) {
+          throw bad(offset, "next cookie " + next + " is impossible");
+        }
+        dir.cookiesFrom(next);
+        live.wrote(LogLiveness.COOKIE, ref);
       }
       default -> throw bad(offset, "unexpected entry type " + entryType);
     }
@@ -304,7 +367,8 @@ final class Inode {
     targetFilled += len;
   }
 
-  private void applyExtent(ByteBuffer p, long offset, long blockCount, Freed freed) {
+  private void applyExtent(ByteBuffer p, long offset, long blockCount, Freed freed,
+      LogLiveness.Ref ref) {
     if (!isRegular()) {
       throw bad(offset, "extent entry on a file that is not regular");
     }
@@ -331,17 +395,20 @@ final class Inode {
       long page = firstPage + i;
       long block = firstBlock + i;
       int crc = sums ? p.getInt() : 0;
-      long old = blocks.set(page, block | flagBits, crc);
+      long old = blocks.set(page, block | flagBits, crc, ref);
       if (old != 0 && BlockMap.block(old) != block) {
         freed.block(BlockMap.block(old), page);
       }
     }
     if ((flags & LogEntry.EXT_SIZE) != 0) {
       size = newSize;
+      live.wrote(LogLiveness.SIZE, ref);
     }
     if ((flags & LogEntry.EXT_TIMES) != 0) {
       mtime = mt;
       ctime = ct;
+      live.wrote(LogLiveness.MTIME, ref);
+      live.wrote(LogLiveness.CTIME, ref);
     }
   }
 

@@ -16,7 +16,10 @@ import java.util.Set;
  * operation atomic and durable. Operations that touch several inodes hand the new tail word to
  * the journal instead ({@link #pendingTailWord}) and call {@link #committed} afterwards.
  *
- * <p>Not thread-safe: the owning inode's lock serializes every call.
+ * <p>Page sequences and entry sequences rise along the chain; the cleaner may unlink pages
+ * whose entries are all dead ({@link #removePages}), which leaves gaps in both.
+ *
+ * <p>Not thread-safe: the owning inode's metadata lock serializes every call.
  */
 final class InodeLog {
 
@@ -38,7 +41,10 @@ final class InodeLog {
   /** Blocks of the chain, head first; spare pages after the tail page included. */
   private long[] pages;
 
-  /** Number of valid elements of {@link #pages}. */
+  /** Page sequence of each page of {@link #pages}. */
+  private long[] sequences;
+
+  /** Number of valid elements of {@link #pages} and {@link #sequences}. */
   private int pageCount;
 
   /** Index of the page holding the committed tail. */
@@ -59,13 +65,14 @@ final class InodeLog {
   /** Sequence number of the last appended entry. */
   private long appendSequence;
 
-  /** Entries up to the tail, counted for cleaning decisions and inspect. */
+  /** Entries up to the tail (what replay read plus what was committed since). */
   private long entryCount;
 
   private InodeLog(PmemRegion region, long ino) {
     this.region = region;
     this.ino = ino;
     this.pages = new long[4];
+    this.sequences = new long[4];
   }
 
   /** Creates a log with one empty page (its block from {@code allocator}). */
@@ -74,8 +81,7 @@ final class InodeLog {
     long block = allocator.allocateOne(hint, mayUseReserve);
     LogPage.format(region, block, ino, 0);
     InodeLog log = new InodeLog(region, ino);
-    log.pages[0] = block;
-    log.pageCount = 1;
+    log.addPage(block, 0);
     log.tail = Layout.offset(block) + LogPage.HEADER;
     log.appendOffset = log.tail;
     return log;
@@ -93,38 +99,38 @@ final class InodeLog {
     InodeLog log = new InodeLog(region, ino);
     Set<Long> seen = new HashSet<>();
     long block = head;
-    long sequence = 0;
+    long previous = -1;
     int tailIndex = -1;
     byte[] page = new byte[Layout.BLOCK];
-    long expectSeq = 1;
+    long[] lastSeq = {0};
     while (block != 0) {
       if (block < Layout.FIRST_ALLOCATABLE || block >= blockCount) {
         throw new CorruptionException("log of inode " + ino, Layout.offset(block),
-            "page " + sequence + " at block " + block + " lies outside the allocatable blocks");
+            "a page at block " + block + " lies outside the allocatable blocks");
       }
       if (!seen.add(block)) {
         throw new CorruptionException("log of inode " + ino, Layout.offset(block),
             "the page chain loops");
       }
-      long next = LogPage.check(region, block, ino, sequence);
-      log.addPage(block);
+      long[] header = LogPage.check(region, block, ino, previous);
+      previous = header[0];
+      log.addPage(block, header[0]);
       long pageOff = Layout.offset(block);
       boolean holdsTail = tail >= pageOff + LogPage.HEADER && tail <= pageOff + Layout.BLOCK;
       if (tailIndex < 0) {
         try {
           region.load(pageOff, page, 0, Layout.BLOCK);
         } catch (MediaErrorException e) {
-          throw new CorruptionException("log page " + sequence + " of inode " + ino, pageOff,
-              "media error");
+          throw new CorruptionException("log page at block " + block + " of inode " + ino,
+              pageOff, "media error");
         }
         int end = holdsTail ? (int) (tail - pageOff) : Layout.BLOCK;
-        expectSeq = log.replayPage(page, pageOff, end, holdsTail, expectSeq, visitor);
+        log.replayPage(page, pageOff, end, holdsTail, lastSeq, visitor);
         if (holdsTail) {
           tailIndex = log.pageCount - 1;
         }
       }
-      block = next;
-      sequence++;
+      block = header[1];
     }
     if (tailIndex < 0) {
       throw new CorruptionException("log of inode " + ino, tail,
@@ -132,15 +138,15 @@ final class InodeLog {
     }
     log.tailPage = tailIndex;
     log.tail = tail;
-    log.tailSequence = expectSeq - 1;
+    log.tailSequence = lastSeq[0];
     log.appendPage = tailIndex;
     log.appendOffset = tail;
     log.appendSequence = log.tailSequence;
     return log;
   }
 
-  /** Replays one page's entries in {@code [HEADER, end)}; returns the next expected sequence. */
-  private long replayPage(byte[] page, long pageOff, int end, boolean holdsTail, long expectSeq,
+  /** Replays one page's entries in {@code [HEADER, end)}; {@code lastSeq[0]} tracks order. */
+  private void replayPage(byte[] page, long pageOff, int end, boolean holdsTail, long[] lastSeq,
       Visitor visitor) {
     ByteBuffer b = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
     int pos = LogPage.HEADER;
@@ -173,25 +179,27 @@ final class InodeLog {
         throw new CorruptionException(where, pageOff + pos, "unknown type " + type);
       }
       long seq = b.getLong(pos + 8);
-      if (seq != expectSeq) {
-        throw new CorruptionException(where, pageOff + pos, "sequence " + seq + " where "
-            + expectSeq + " was expected");
+      if (seq <= lastSeq[0]) {
+        throw new CorruptionException(where, pageOff + pos, "sequence " + seq + " after "
+            + lastSeq[0] + " (entries out of order)");
       }
-      expectSeq++;
+      lastSeq[0] = seq;
       entryCount++;
       ByteBuffer payload = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
       payload.position(LogEntry.HEADER);
       visitor.entry(type, seq, payload, pageOff + pos);
       pos += len;
     }
-    return expectSeq;
   }
 
-  private void addPage(long block) {
+  private void addPage(long block, long sequence) {
     if (pageCount == pages.length) {
       pages = Arrays.copyOf(pages, pageCount * 2);
+      sequences = Arrays.copyOf(sequences, pageCount * 2);
     }
-    pages[pageCount++] = block;
+    pages[pageCount] = block;
+    sequences[pageCount] = sequence;
+    pageCount++;
   }
 
   /**
@@ -217,9 +225,10 @@ final class InodeLog {
       }
       if (appendPage + 1 == pageCount) {
         long block = allocator.allocateOne(pages[appendPage] + 1, mayUseReserve);
-        LogPage.format(region, block, ino, appendPage + 1);
-        LogPage.link(region, pages[appendPage], ino, appendPage, block);
-        addPage(block);
+        long sequence = sequences[appendPage] + 1;
+        LogPage.format(region, block, ino, sequence);
+        LogPage.link(region, pages[appendPage], ino, sequences[appendPage], block);
+        addPage(block, sequence);
       }
       appendPage++;
       appendOffset = Layout.offset(pages[appendPage]) + LogPage.HEADER;
@@ -302,6 +311,41 @@ final class InodeLog {
     return pageCount;
   }
 
+  /** Index in the chain of the page holding the committed tail. */
+  int tailPageIndex() {
+    return tailPage;
+  }
+
+  /** Page sequence of the page at chain index {@code i}. */
+  long sequenceAt(int i) {
+    return sequences[i];
+  }
+
+  /**
+   * Forgets the pages at the given chain indexes, which a committed change has unlinked (none
+   * is the head, the tail's page or after it).
+   */
+  void removePages(Set<Integer> indexes) {
+    int w = 0;
+    int removedBeforeTail = 0;
+    for (int r = 0; r < pageCount; r++) {
+      if (indexes.contains(r)) {
+        if (r == 0 || r >= tailPage) {
+          throw new IllegalStateException("cannot remove page " + r + " of the log of inode "
+              + ino + " (tail page " + tailPage + ")");
+        }
+        removedBeforeTail++;
+        continue;
+      }
+      pages[w] = pages[r];
+      sequences[w] = sequences[r];
+      w++;
+    }
+    pageCount = w;
+    tailPage -= removedBeforeTail;
+    appendPage -= removedBeforeTail;
+  }
+
   /** Returns every page to {@code allocator} (after the inode's slot was freed durably). */
   void freePages(BlockAllocator allocator) {
     for (int i = 0; i < pageCount; i++) {
@@ -310,11 +354,11 @@ final class InodeLog {
     pageCount = 0;
   }
 
-  /** Lists the pages in chain order for inspect: {@code {block, sequence}}. */
+  /** The pages in chain order for inspect: {@code {block, sequence}}. */
   List<long[]> describePages() {
     List<long[]> out = new java.util.ArrayList<>();
     for (int i = 0; i < pageCount; i++) {
-      out.add(new long[] {pages[i], i});
+      out.add(new long[] {pages[i], sequences[i]});
     }
     return out;
   }

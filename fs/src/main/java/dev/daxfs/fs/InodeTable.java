@@ -321,6 +321,20 @@ final class InodeTable {
     return TaggedWord.encode(headBlock, TaggedWord.salt(TaggedWord.SALT_LOG_HEAD, ino));
   }
 
+  /** Every inode number whose slot is not free (valid or damaged), ascending. */
+  synchronized List<Long> usedInos() {
+    List<Long> out = new ArrayList<>();
+    for (long index = 0; index < chunks.size(); index++) {
+      for (int s = 1; s < SLOTS_PER_CHUNK; s++) {
+        long ino = index * SLOTS_PER_CHUNK + s;
+        if (!freeInos.contains(ino)) {
+          out.add(ino);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Number of chunks (inspect, fsck). */
   synchronized int chunkCount() {
     return chunks.size();

@@ -45,11 +45,45 @@ final class Layouts {
     in.io.writeLock().lock();
     try {
       if (in.dax == null) {
-        in.dax = new DaxAddressSpace(vol.pages, in.ino, new FileIomap(vol, in));
+        DaxAddressSpace s2 = new DaxAddressSpace(vol.pages, in.ino, new FileIomap(vol, in));
+        s2.setLongTermPinPolicy(request -> checkLongTermPin(in, request));
+        in.dax = s2;
       }
       return in.dax;
     } finally {
       in.io.writeLock().unlock();
+    }
+  }
+
+  /**
+   * The long-term pin policy of every daxfs file: an ODP device holds no pins and may always
+   * register (the layout break's unmap invalidates it); a pinning device is allowed only under
+   * a layout lease it holds on the whole range; anything else is EOPNOTSUPP, as Linux refuses
+   * FOLL_LONGTERM on filesystem-DAX.
+   */
+  private static void checkLongTermPin(Inode in, dev.daxfs.dax.LongTermPinRequest r) {
+    if (r.odp()) {
+      return;
+    }
+    for (LayoutLease l : in.leases) {
+      if (l.covers(r.startIndex(), r.endIndex()) && l.holder.equals(r.holder())) {
+        return;
+      }
+    }
+    throw new ErrnoException(Errno.EOPNOTSUPP, "long-term pin of pages [" + r.startIndex()
+        + ", " + r.endIndex() + ") of inode " + in.ino + " refused: daxfs allows long-term pins "
+        + "only to ODP devices or under a layout lease the device holds");
+  }
+
+  /** Refuses a layout change over a leased range (step 1 of a break). */
+  private void checkLeases(Inode in, long first, long end) {
+    for (LayoutLease l : in.leases) {
+      if (l.overlaps(first, end)) {
+        vol.stats.leaseRefusals.increment();
+        throw new ErrnoException(Errno.ETXTBSY, "pages [" + Math.max(first, l.startPage) + ", "
+            + Math.min(end, l.endPage) + ") of inode " + in.ino + " are under a layout lease "
+            + "held by " + l.holder);
+      }
     }
   }
 
@@ -63,10 +97,12 @@ final class Layouts {
    *
    * <p>The caller holds {@code in.io} exclusively and not {@code in.lock}.
    *
-   * @throws ErrnoException EINTR when interrupted while waiting, ETIMEDOUT when the mount's
+   * @throws ErrnoException ETXTBSY when a layout lease covers part of the range (before
+   *     anything changes), EINTR when interrupted while waiting, ETIMEDOUT when the mount's
    *     bound on the wait passed
    */
   Held breakLayout(Inode in, long first, long end) {
+    checkLeases(in, first, end);
     vol.stats.layoutBreaks.increment();
     DaxAddressSpace s = in.dax;
     if (s == null || vol.switches.skipLayoutBreak) {
@@ -125,7 +161,7 @@ final class Layouts {
    */
   boolean mayMove(Inode in, long page, long entry) {
     DaxAddressSpace s = in.dax;
-    return s == null || !s.isPageInUse(BlockMap.block(entry));
+    return s == null || vol.switches.skipLayoutBreak || !s.isPageInUse(BlockMap.block(entry));
   }
 
   /**
@@ -135,9 +171,20 @@ final class Layouts {
    */
   void pageMoving(Inode in, long page) {
     DaxAddressSpace s = in.dax;
-    if (s != null && s.entry(page).kind() != dev.daxfs.dax.DaxEntry.Kind.NONE) {
-      s.dropEntryPage(page);
+    if (s == null) {
+      return;
     }
+    dev.daxfs.dax.DaxEntry e = s.entry(page);
+    if (e.kind() == dev.daxfs.dax.DaxEntry.Kind.NONE) {
+      return;
+    }
+    if (vol.switches.skipLayoutBreak && e.kind() == dev.daxfs.dax.DaxEntry.Kind.PAGE
+        && s.isPageInUse(e.pfn())) {
+      // The deliberate bug moves a page a device still holds; the entry keeps the old frame
+      // until the next fault finds the block map changed.
+      return;
+    }
+    s.dropEntryPage(page);
   }
 
   /** Block {@code block} now holds page {@code page} of {@code in}: its descriptor says so. */
@@ -168,6 +215,9 @@ final class Layouts {
   void released(long start, long len) {
     for (long b = start; b < start + len; b++) {
       vol.pages.clearOwner(b);
+      if (vol.pages.isWatched(b)) {
+        vol.pages.setWatched(b, false);
+      }
     }
   }
 }

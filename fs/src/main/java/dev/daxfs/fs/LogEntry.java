@@ -33,6 +33,8 @@ import java.nio.ByteOrder;
  * PARENT  10  u64 parent ino, i64 ctime (a directory's ".." after a rename)
  * TARGET  11  u32 offset, u32 length, bytes: a piece of a symlink's target, in order after
  *             INIT (a target of up to 4095 bytes does not fit one entry)
+ * DIRSTATE 12 u64 next cookie: written when the cleaner rewrites a directory's log, so cookies
+ *             of removed entries are never handed out again
  * </pre>
  */
 final class LogEntry {
@@ -52,7 +54,8 @@ final class LogEntry {
   static final int XATTR_DEL = 9;
   static final int PARENT = 10;
   static final int TARGET = 11;
-  static final int MAX_TYPE = 11;
+  static final int DIRSTATE = 12;
+  static final int MAX_TYPE = 12;
 
   /** SETATTR mask bits. */
   static final int ATTR_MODE = 1;
@@ -134,6 +137,7 @@ final class LogEntry {
       case XATTR_DEL -> "xattr-del";
       case PARENT -> "parent";
       case TARGET -> "target";
+      case DIRSTATE -> "dirstate";
       default -> "unknown(" + type + ")";
     };
   }

@@ -13,7 +13,8 @@ import java.nio.ByteOrder;
  *   4     2   version    1
  *   6     2   reserved
  *   8     8   ino        the inode whose log this is
- *  16     8   sequence   position in the chain: 0 for the head page, +1 for each next page
+ *  16     8   sequence   0 for the head page, larger for each next page (the cleaner may unlink
+ *                        pages, leaving gaps; a chain whose sequences do not rise is damaged)
  *  24     4   reserved
  *  28     4   crc32c of bytes [0, 28)
  *  32     8   next       tagged word (salt LOG_NEXT, ino and sequence): next page's block
@@ -56,13 +57,14 @@ final class LogPage {
   }
 
   /**
-   * Checks a page's header and returns its next pointer (0 if last).
+   * Checks a page's header; returns {@code {sequence, next}} (next 0 if last).
    *
+   * @param after the previous page's sequence (-1 for the head, whose sequence must be 0)
    * @throws CorruptionException naming the page when the header fails its checks
    */
-  static long check(PmemRegion region, long block, long ino, long sequence) {
+  static long[] check(PmemRegion region, long block, long ino, long after) {
     long off = Layout.offset(block);
-    String name = "log page " + sequence + " of inode " + ino;
+    String name = "log page at block " + block + " of inode " + ino;
     byte[] h = new byte[40];
     try {
       region.load(off, h, 0, 40);
@@ -82,14 +84,15 @@ final class LogPage {
     if (b.getLong(8) != ino) {
       throw new CorruptionException(name, off, "belongs to inode " + b.getLong(8));
     }
-    if (b.getLong(16) != sequence) {
-      throw new CorruptionException(name, off, "has sequence " + b.getLong(16)
-          + " where " + sequence + " was expected (the chain loops or is crossed)");
+    long sequence = b.getLong(16);
+    if (after < 0 ? sequence != 0 : sequence <= after) {
+      throw new CorruptionException(name, off, "has sequence " + sequence + " after "
+          + after + " (the chain loops or is crossed)");
     }
     long next = TaggedWord.decode(b.getLong(NEXT), nextSalt(ino, sequence));
     if (next < 0) {
       throw new CorruptionException(name, off + NEXT, "next pointer fails its check");
     }
-    return next;
+    return new long[] {sequence, next};
   }
 }

@@ -24,6 +24,9 @@ public final class MountOptions {
   Atime atime = Atime.RELATIME;
   PinnedFsync pinnedFsync = PinnedFsync.WAIT;
 
+  /** Whether a background worker cleans logs that commits report as mostly dead. */
+  boolean backgroundCleaning = true;
+
   /** Bound on a layout break's wait for DMA, ns; 0 waits until interrupted. */
   long layoutWaitTimeoutNanos;
 
@@ -60,6 +63,15 @@ public final class MountOptions {
   public MountOptions testSwitches(TestSwitches s) {
     switches = s;
     allowTestSwitches = true;
+    return this;
+  }
+
+  /**
+   * Turns the background log cleaner on (the default) or off; cleaning on demand ({@link
+   * DaxFs#cleanLog}) works either way.
+   */
+  public MountOptions backgroundCleaning(boolean on) {
+    backgroundCleaning = on;
     return this;
   }
 

@@ -508,6 +508,11 @@ final class Namespace {
    */
   private void renameUnsafely(Inode oldDir, Name oldName, Directory.Dentry sd, Inode src,
       Inode newDir, Name newName, Directory.Dentry dd, Inode dst, boolean exchange, long now) {
+    if (vol.switches.renameInPlace && oldDir == newDir && dd == null
+        && oldName.length() == newName.length()) {
+      renameInPlace(oldDir, oldName, sd, newName);
+      return;
+    }
     Txn a = new Txn(vol, true);
     if (dd != null) {
       a.append(newDir, Entries.dentryDel(newName, dd.cookie(), now));
@@ -537,6 +542,26 @@ final class Namespace {
       dropLink(c, dst, now);
       c.commit();
     }
+  }
+
+  /**
+   * The deliberate bug: the name bytes of the entry that added {@code oldName} are rewritten
+   * where they lie in the log, checksum after them; a crash between the stores tears the entry.
+   */
+  private void renameInPlace(Inode dir, Name oldName, Directory.Dentry d, Name newName) {
+    LogLiveness.Ref ref = d.ref();
+    byte[] raw = new byte[ref.length];
+    vol.region.load(ref.offset, raw, 0, raw.length);
+    byte[] name = newName.rawBytes();
+    int nameAt = LogEntry.HEADER + 32;
+    System.arraycopy(name, 0, raw, nameAt, name.length);
+    ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putInt(4, LogEntry.crc(raw));
+    vol.region.store(ref.offset + nameAt, raw, nameAt, name.length);
+    vol.region.persist(ref.offset + nameAt, name.length);
+    vol.region.store(ref.offset + 4, raw, 4, 4);
+    vol.region.persist(ref.offset + 4, 4);
+    dir.dir.remove(oldName);
+    dir.dir.add(newName, d.ino(), d.type(), d.cookie(), ref);
   }
 
   /**

@@ -114,15 +114,11 @@ final class Recovery {
 
   /** Clean unmount: orphans freed, allocator checkpoint written, superblock marked clean. */
   static void unmount(Volume vol, Eviction eviction) {
+    vol.cleaner.stop();
+    eviction.reaper.stop();
     for (Inode in : new ArrayList<>(vol.cache.all())) {
       if (in.orphan && !in.evicted && in.damage == null) {
-        in.lock.writeLock().lock();
-        try {
-          in.openCount = 0;
-        } finally {
-          in.lock.writeLock().unlock();
-        }
-        eviction.released(in);
+        eviction.freeAtUnmount(in);
       }
     }
     Superblock sb = vol.sb;

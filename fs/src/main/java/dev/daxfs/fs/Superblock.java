@@ -158,7 +158,7 @@ final class Superblock {
   /** True when {@link #load} had to use the backup copy. */
   boolean fromBackup;
 
-  private static Superblock decode(PmemRegion region, long block, String name) {
+  static Superblock decode(PmemRegion region, long block, String name) {
     long off = block * PmemRegion.PAGE_SIZE;
     byte[] raw = new byte[HEADER_LENGTH];
     try {

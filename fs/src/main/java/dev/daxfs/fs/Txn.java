@@ -40,8 +40,13 @@ final class Txn {
   /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
   private final Map<Long, Long> words = new LinkedHashMap<>();
 
-  /** Blocks to free once committed, with the page they held (for descriptor owners). */
-  private final List<long[]> toFree = new ArrayList<>();
+  /** Blocks to free once committed, as runs: starts and lengths, merged when adjacent. */
+  private long[] freeStarts = new long[8];
+
+  private long[] freeLengths = new long[8];
+
+  /** Runs in {@link #freeStarts}. */
+  private int freeRuns;
 
   /** Blocks allocated for this operation: returned to the allocator if it aborts. */
   private final List<long[]> allocated = new ArrayList<>();
@@ -74,7 +79,17 @@ final class Txn {
 
   /** Frees {@code [start, start+len)} after the commit (blocks no longer referenced). */
   void freeAfterCommit(long start, long len) {
-    toFree.add(new long[] {start, len});
+    if (freeRuns > 0 && freeStarts[freeRuns - 1] + freeLengths[freeRuns - 1] == start) {
+      freeLengths[freeRuns - 1] += len;
+      return;
+    }
+    if (freeRuns == freeStarts.length) {
+      freeStarts = java.util.Arrays.copyOf(freeStarts, freeRuns * 2);
+      freeLengths = java.util.Arrays.copyOf(freeLengths, freeRuns * 2);
+    }
+    freeStarts[freeRuns] = start;
+    freeLengths[freeRuns] = len;
+    freeRuns++;
   }
 
   /** Records blocks allocated for this operation, so that an abort frees them again. */
@@ -122,33 +137,55 @@ final class Txn {
       ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
       int type = p.getShort(0) & 0xFFFF;
       p.position(LogEntry.HEADER);
-      in.apply(type, p, (Long) a[2], vol.blockCount(), (block, page) -> toFree.add(
-          new long[] {block, 1}));
+      in.apply(type, p, (Long) a[2], vol.blockCount(),
+          (block, page) -> freeAfterCommit(block, 1));
     }
     freeCollected();
+    for (Inode in : touched) {
+      vol.cleaner.committed(in);
+    }
     runAfter();
   }
 
   /** Frees the blocks the applied entries released, in coalesced runs. */
   private void freeCollected() {
-    if (toFree.isEmpty()) {
+    if (freeRuns == 0) {
       return;
     }
-    toFree.sort((a, b) -> Long.compare(a[0], b[0]));
-    long runStart = -1;
-    long runLen = 0;
-    for (long[] f : toFree) {
-      if (runStart >= 0 && runStart + runLen == f[0]) {
-        runLen += f[1];
+    boolean sorted = true;
+    for (int i = 1; i < freeRuns && sorted; i++) {
+      sorted = freeStarts[i - 1] <= freeStarts[i];
+    }
+    if (!sorted) {
+      // Sort the runs by start, as pairs packed into one array of indexes.
+      Integer[] order = new Integer[freeRuns];
+      for (int i = 0; i < freeRuns; i++) {
+        order[i] = i;
+      }
+      long[] st = freeStarts;
+      java.util.Arrays.sort(order, (a, b) -> Long.compare(st[a], st[b]));
+      long[] s2 = new long[freeRuns];
+      long[] l2 = new long[freeRuns];
+      for (int i = 0; i < freeRuns; i++) {
+        s2[i] = freeStarts[order[i]];
+        l2[i] = freeLengths[order[i]];
+      }
+      freeStarts = s2;
+      freeLengths = l2;
+    }
+    long runStart = freeStarts[0];
+    long runLen = freeLengths[0];
+    for (int i = 1; i < freeRuns; i++) {
+      if (runStart + runLen == freeStarts[i]) {
+        runLen += freeLengths[i];
         continue;
       }
-      if (runStart >= 0) {
-        release(runStart, runLen);
-      }
-      runStart = f[0];
-      runLen = f[1];
+      release(runStart, runLen);
+      runStart = freeStarts[i];
+      runLen = freeLengths[i];
     }
     release(runStart, runLen);
+    freeRuns = 0;
   }
 
   private void release(long start, long len) {
@@ -160,6 +197,32 @@ final class Txn {
     for (Runnable r : afterCommit) {
       r.run();
     }
+  }
+
+  /**
+   * The deliberate bug behind {@link TestSwitches#lateStaleMark}: the entries are durable, but
+   * the single touched inode's tail is stored without a flush, so the change reaches the media
+   * only at some later persist; then applies as {@link #commit} does.
+   */
+  void commitWithoutPersist() {
+    if (touched.size() != 1 || !words.isEmpty()) {
+      throw new IllegalStateException("only a single-inode change can be left unpersisted");
+    }
+    finish();
+    Inode in = touched.get(0);
+    vol.region.fence();
+    vol.region.storeLong(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL,
+        in.log.pendingTailWord());
+    in.log.committed();
+    for (Object[] a : appended) {
+      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
+      int type = p.getShort(0) & 0xFFFF;
+      p.position(LogEntry.HEADER);
+      in.apply(type, p, (Long) a[2], vol.blockCount(),
+          (block, page) -> freeAfterCommit(block, 1));
+    }
+    freeCollected();
+    runAfter();
   }
 
   /** Forgets the appended entries; the logs stay as they were committed. */

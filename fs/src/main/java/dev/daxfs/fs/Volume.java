@@ -43,6 +43,9 @@ final class Volume {
   /** Layout breaks and the copy-on-write decision, backed by the DAX layer. */
   final Layouts layouts;
 
+  /** Keeps inode logs short. */
+  final LogCleaner cleaner;
+
   /** One descriptor per page of the region: references, mappings, pins and owners. */
   final dev.daxfs.dax.PageDescriptors pages;
 
@@ -64,6 +67,7 @@ final class Volume {
     this.cache = new InodeCache(this);
     this.layouts = new Layouts(this);
     this.pages = new dev.daxfs.dax.PageDescriptors(region);
+    this.cleaner = new LogCleaner(this);
   }
 
   long blockCount() {

@@ -25,6 +25,9 @@ final class Xattrs {
   /** Attributes by name. */
   private final TreeMap<String, byte[]> values = new TreeMap<>();
 
+  /** The log entry that set each attribute. */
+  private final java.util.HashMap<String, LogLiveness.Ref> refs = new java.util.HashMap<>();
+
   /** Sum of name and value lengths. */
   private int total;
 
@@ -36,19 +39,23 @@ final class Xattrs {
     return values.containsKey(name);
   }
 
-  void set(String name, byte[] value) {
+  /** Sets {@code name}; returns the log entry that set its previous value, or null. */
+  LogLiveness.Ref set(String name, byte[] value, LogLiveness.Ref ref) {
     byte[] old = values.put(name, value);
     if (old != null) {
       total -= cost(name, old);
     }
     total += cost(name, value);
+    return refs.put(name, ref);
   }
 
-  void remove(String name) {
+  /** Removes {@code name}; returns the log entry that had set it, or null. */
+  LogLiveness.Ref remove(String name) {
     byte[] old = values.remove(name);
     if (old != null) {
       total -= cost(name, old);
     }
+    return refs.remove(name);
   }
 
   /** Bytes the inode would hold after setting {@code name} to a value of {@code len} bytes. */

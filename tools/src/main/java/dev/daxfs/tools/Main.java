@@ -20,8 +20,14 @@ import picocli.CommandLine.Command;
     description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      dev.daxfs.tools.race.DmaRaceCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatCommand.class,
+      FsckCommand.class,
+      ScrubCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {
@@ -79,8 +85,17 @@ public final class Main implements Runnable {
         e.printStackTrace(err);
       }
       err.flush();
-      return e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE;
+      if (e instanceof CommandLine.ParameterException) {
+        return EXIT_USAGE;
+      }
+      return cmd.getCommandSpec().userObject() instanceof FailureCode f
+          ? f.failureExitCode() : EXIT_FAILURE;
     }
+  }
+
+  /** A command whose failures to run at all have their own exit status (fsck: 8). */
+  interface FailureCode {
+    int failureExitCode();
   }
 
   /** Reads the version that the build filtered into version.properties. */

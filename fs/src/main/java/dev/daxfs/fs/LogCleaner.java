@@ -1,0 +1,353 @@
+package dev.daxfs.fs;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Log cleaning: keeps per-inode logs from growing without bound. Cleaning copies live log
+ * entries; it never moves a data block (DESIGN.md: anything that moves data goes through the
+ * layout break).
+ *
+ * <ul>
+ *   <li>Fast cleaning unlinks the log pages whose entries are all dead ({@link LogLiveness}):
+ *       every changed next pointer is set in one journal transaction, so an added-then-removed
+ *       name leaves with both of its entries or not at all.
+ *   <li>Thorough cleaning, when live entries fill less than half of the log, writes a fresh log
+ *       that states the inode as it is (init, extents, names, attributes), replays it to check
+ *       that it does, and switches the log head and tail in one journal transaction.
+ * </ul>
+ *
+ * <p>Both run under the inode's metadata lock, which every log append takes, including DAX
+ * faults. A background worker cleans inodes that commits report; {@link #clean} is the
+ * on-demand call. A crash at any fence leaves either the old log or the new one.
+ */
+final class LogCleaner {
+
+  /** Logs shorter than this are never cleaned. */
+  static final int MIN_PAGES = 4;
+
+  /** Most next pointers one fast clean changes (one journal transaction holds them all). */
+  private static final int MAX_UNLINKS = Journal.MAX_ENTRIES - 2;
+
+  /** The filesystem. */
+  private final Volume vol;
+
+  /** Inodes a commit flagged, waiting for the worker. */
+  private final Set<Inode> queued = ConcurrentHashMap.newKeySet();
+
+  /** Wakes the worker. */
+  private final Semaphore news = new Semaphore(0);
+
+  /** The worker, started on the first queued inode; guarded by this. */
+  private Thread worker;
+
+  /** Set at unmount. */
+  private volatile boolean stopping;
+
+  LogCleaner(Volume vol) {
+    this.vol = vol;
+  }
+
+  /** What one cleaning did. */
+  record Result(int pagesFreedFast, int pagesFreedThorough, int pagesWritten) {
+    static final Result NONE = new Result(0, 0, 0);
+
+    Result plus(Result o) {
+      return new Result(pagesFreedFast + o.pagesFreedFast,
+          pagesFreedThorough + o.pagesFreedThorough, pagesWritten + o.pagesWritten);
+    }
+  }
+
+  /** The policy: a log of several pages whose live entries fill less than half of it. */
+  static boolean worthCleaning(Inode in) {
+    if (in.log == null || in.log.pageCount() < MIN_PAGES) {
+      return false;
+    }
+    long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
+    return in.live.liveBytes() * 2 < capacity;
+  }
+
+  /** Called after a commit touched {@code in} (metadata lock held): queues it if due. */
+  void committed(Inode in) {
+    if (!stopping && vol.options.backgroundCleaning && worthCleaning(in) && queued.add(in)) {
+      synchronized (this) {
+        if (worker == null) {
+          worker = new Thread(this::run, "daxfs-log-cleaner");
+          worker.setDaemon(true);
+          worker.start();
+        }
+      }
+      news.release();
+    }
+  }
+
+  private void run() {
+    while (!stopping) {
+      try {
+        news.acquire();
+      } catch (InterruptedException e) {
+        return;
+      }
+      for (Inode in : queued) {
+        queued.remove(in);
+        if (stopping) {
+          return;
+        }
+        try {
+          clean(in, false);
+        } catch (RuntimeException e) {
+          // Cleaning is an optimisation: a failure (no space for a fresh log, a damaged inode)
+          // leaves the log as it was, and the next commit may queue the inode again.
+        }
+      }
+    }
+  }
+
+  void stop() {
+    stopping = true;
+    news.release();
+    Thread w;
+    synchronized (this) {
+      w = worker;
+    }
+    if (w != null) {
+      try {
+        w.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Cleans {@code in}'s log now: fast cleaning, then thorough cleaning if live entries still
+   * fill less than half of it (always, with {@code thorough}). Takes the metadata lock.
+   */
+  Result clean(Inode in, boolean thorough) {
+    in.lock.writeLock().lock();
+    try {
+      if (in.evicted || in.damage != null || in.log == null) {
+        return Result.NONE;
+      }
+      Result r = fast(in);
+      if (thorough || worthCleaning(in)) {
+        r = r.plus(rewrite(in));
+      }
+      if (r.pagesFreedFast > 0 || r.pagesFreedThorough > 0) {
+        vol.stats.logCleanings.increment();
+        vol.stats.logPagesFreed.add(r.pagesFreedFast + r.pagesFreedThorough);
+      }
+      return r;
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  /** Unlinks the pages with nothing live on them (never the head, nor the tail's page). */
+  Result fast(Inode in) {
+    InodeLog log = in.log;
+    int tailIndex = log.tailPageIndex();
+    List<LogLiveness.Page> candidates = new ArrayList<>();
+    Map<LogLiveness.Page, Integer> indexOf = new HashMap<>();
+    long[] blocks = log.pageBlocks();
+    for (int i = 1; i < tailIndex; i++) {
+      LogLiveness.Page p = in.live.page(blocks[i]);
+      if (p == null) {
+        p = new LogLiveness.Page(blocks[i]);
+      }
+      candidates.add(p);
+      indexOf.put(p, i);
+    }
+    List<LogLiveness.Page> going = in.live.collectible(candidates);
+    if (going.isEmpty()) {
+      return Result.NONE;
+    }
+    Set<Integer> gone = new HashSet<>();
+    for (LogLiveness.Page p : going) {
+      gone.add(indexOf.get(p));
+    }
+    // New next pointers: each kept page now points at the next kept one.
+    Map<Long, Long> words = new HashMap<>();
+    int kept = 0;
+    for (int i = 1; i < log.pageCount(); i++) {
+      if (gone.contains(i)) {
+        continue;
+      }
+      if (i != kept + 1) {
+        long off = Layout.offset(blocks[kept]) + LogPage.NEXT;
+        words.put(off, TaggedWord.encode(blocks[i],
+            LogPage.nextSalt(in.ino, log.sequenceAt(kept))));
+      }
+      kept = i;
+    }
+    if (kept != log.pageCount() - 1 || gone.contains(log.pageCount() - 1)) {
+      throw new IllegalStateException("fast cleaning would drop the end of a log");
+    }
+    if (words.size() > MAX_UNLINKS) {
+      return Result.NONE;
+    }
+    try (Journal.Tx tx = vol.journal.begin()) {
+      words.forEach(tx::set);
+      tx.commit();
+    }
+    in.log.removePages(gone);
+    in.live.forget(going);
+    for (LogLiveness.Page p : going) {
+      vol.allocator.free(p.block, 1);
+    }
+    return new Result(going.size(), 0, 0);
+  }
+
+  /**
+   * Writes a fresh log stating the inode as it is, checks that it replays to that state, and
+   * switches to it in one journal transaction; the old pages are then freed.
+   */
+  Result rewrite(Inode in) {
+    List<ByteBuffer> entries = statement(in);
+    InodeLog fresh = InodeLog.create(vol.region, vol.allocator, in.ino, in.log.headBlock(),
+        true);
+    try {
+      for (ByteBuffer e : entries) {
+        fresh.append(e, vol.allocator, true, true);
+      }
+      vol.region.fence();
+      Inode check = new Inode(in.ino, in.generation, in.type, vol.dataChecksums());
+      long head = fresh.headBlock();
+      long tail = fresh.pendingTail();
+      check.log = InodeLog.open(vol.region, in.ino, head, tail, vol.blockCount(),
+          (type, seq, payload, offset) ->
+              check.apply(type, payload, offset, vol.blockCount(), Inode.Freed.NONE));
+      String differs = sameState(in, check);
+      if (differs != null) {
+        throw new IllegalStateException("the rewritten log of inode " + in.ino
+            + " does not replay to its state: " + differs);
+      }
+      long slot = vol.inodes.slotOffset(in.ino);
+      try (Journal.Tx tx = vol.journal.begin()) {
+        tx.set(slot + InodeTable.HEAD, InodeTable.headWord(in.ino, head));
+        tx.set(slot + InodeTable.TAIL, InodeTable.tailWord(in.ino, tail));
+        tx.commit();
+      }
+      InodeLog old = in.log;
+      in.log = check.log;
+      in.live = check.live;
+      in.blocks = check.blocks;
+      in.dir = check.dir;
+      in.xattrs = check.xattrs;
+      int freed = old.pageCount();
+      old.freePages(vol.allocator);
+      return new Result(0, freed, in.log.pageCount());
+    } catch (RuntimeException e) {
+      fresh.freePages(vol.allocator);
+      throw e;
+    }
+  }
+
+  /** The entries that state {@code in} as it is now. */
+  private List<ByteBuffer> statement(Inode in) {
+    List<ByteBuffer> out = new ArrayList<>();
+    int targetLength = in.isSymlink() ? in.target.length : 0;
+    out.add(Entries.init(in.mode, in.uid, in.gid, in.links, in.rdev, in.atime, in.mtime,
+        in.ctime, in.parent, targetLength));
+    for (int off = 0; off < targetLength; off += Entries.TARGET_PIECE) {
+      out.add(Entries.target(in.target, off, Math.min(Entries.TARGET_PIECE, targetLength - off)));
+    }
+    if (in.isRegular()) {
+      List<long[]> runs = new ArrayList<>(); // first page, first block, count, entry flags
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+        long block = BlockMap.block(e);
+        long flags = e & ~BlockMap.BLOCK_MASK;
+        if (!runs.isEmpty()) {
+          long[] r = runs.get(runs.size() - 1);
+          int max = in.blocks.checksums() ? Entries.MAX_EXTENT_PAGES_WITH_CRCS : 1 << 20;
+          if (r[0] + r[2] == page && r[1] + r[2] == block && r[3] == flags && r[2] < max) {
+            r[2]++;
+            return;
+          }
+        }
+        runs.add(new long[] {page, block, 1, flags});
+      });
+      for (long[] r : runs) {
+        int flags = ((r[3] & BlockMap.UNWRITTEN) != 0 ? LogEntry.EXT_UNWRITTEN : 0)
+            | ((r[3] & BlockMap.STALE) != 0 ? LogEntry.EXT_STALE : 0);
+        int[] crcs = null;
+        if (in.blocks.checksums()) {
+          crcs = new int[(int) r[2]];
+          for (int i = 0; i < crcs.length; i++) {
+            crcs[i] = in.blocks.crc(r[0] + i);
+          }
+        }
+        out.add(Entries.extent(r[0], r[1], (int) r[2], flags, in.size, 0, 0, crcs));
+      }
+    }
+    if (in.isDir()) {
+      for (Directory.Dentry d : in.dir.all()) {
+        out.add(Entries.dentryAdd(d.name(), d.ino(), d.type(), d.cookie(), in.mtime));
+      }
+      out.add(Entries.dirstate(in.dir.reserveCookie()));
+    }
+    for (String name : in.xattrs.names()) {
+      out.add(Entries.xattrSet(name, in.xattrs.get(name), in.ctime));
+    }
+    out.add(Entries.setattr(LogEntry.ATTR_ATIME | LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
+        | (in.isRegular() ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, in.atime, in.mtime, in.ctime,
+        in.isRegular() ? in.size : 0));
+    return out;
+  }
+
+  /** Null when {@code b} states what {@code a} is; else what differs. */
+  private static String sameState(Inode a, Inode b) {
+    if (a.mode != b.mode || a.uid != b.uid || a.gid != b.gid || a.links != b.links
+        || a.rdev != b.rdev || a.size != b.size || a.atime != b.atime || a.mtime != b.mtime
+        || a.ctime != b.ctime || a.parent != b.parent) {
+      return "attributes";
+    }
+    if (a.isSymlink() && !java.util.Arrays.equals(a.target, b.target)) {
+      return "symlink target";
+    }
+    if (a.isRegular()) {
+      List<long[]> ea = a.blocks.entries();
+      List<long[]> eb = b.blocks.entries();
+      if (ea.size() != eb.size()) {
+        return "block map size";
+      }
+      for (int i = 0; i < ea.size(); i++) {
+        if (ea.get(i)[0] != eb.get(i)[0] || ea.get(i)[1] != eb.get(i)[1]
+            || a.blocks.crc(ea.get(i)[0]) != b.blocks.crc(eb.get(i)[0])) {
+          return "block map at page " + ea.get(i)[0];
+        }
+      }
+    }
+    if (a.isDir()) {
+      List<Directory.Dentry> da = a.dir.all();
+      List<Directory.Dentry> db = b.dir.all();
+      if (da.size() != db.size() || a.dir.reserveCookie() != b.dir.reserveCookie()) {
+        return "directory entries";
+      }
+      for (int i = 0; i < da.size(); i++) {
+        Directory.Dentry x = da.get(i);
+        Directory.Dentry y = db.get(i);
+        if (!x.name().equals(y.name()) || x.ino() != y.ino() || x.type() != y.type()
+            || x.cookie() != y.cookie()) {
+          return "directory entry " + x.name();
+        }
+      }
+    }
+    if (!a.xattrs.names().equals(b.xattrs.names())) {
+      return "extended attribute names";
+    }
+    for (String n : a.xattrs.names()) {
+      if (!java.util.Arrays.equals(a.xattrs.get(n), b.xattrs.get(n))) {
+        return "extended attribute " + n;
+      }
+    }
+    return null;
+  }
+}
