@@ -173,8 +173,8 @@ final class DaxfsSubject implements FsSubject {
     } catch (ErrnoException e) {
       if (e.errno() == Errno.ENOSPC) {
         throw new IllegalStateException("daxfs filled its " + Sizes.format(region.size())
-            + " region during the run (its logs grow with every write); give it more room with"
-            + " --region-size", e);
+            + " region during the run (copy-on-write and logs awaiting cleaning need room);"
+            + " give it more with --region-size", e);
       }
       throw e;
     }

@@ -61,8 +61,7 @@ public final class FsBench implements Callable<Integer> {
       names = "--region-size",
       defaultValue = "512M",
       description = "Size of daxfs's region, at least 4 times the data file (default "
-          + "${DEFAULT-VALUE}); its logs grow with every write, about 65 bytes per 4 KiB "
-          + "overwrite and 106 per create+unlink.")
+          + "${DEFAULT-VALUE}).")
   String regionSize;
 
   @Option(
