@@ -195,6 +195,8 @@ final class FsReport {
       n.put("stored_bytes", round(c.storedBytes()));
       n.put("flushed_lines", round(c.flushedLines()));
       n.put("fences", round(c.fences()));
+      n.put("background_flushed_lines", round(c.backgroundFlushedLines()));
+      n.put("background_fences", round(c.backgroundFences()));
     }));
     ObjectNode spread = o.putObject("spread");
     Map<String, Figure> all = new LinkedHashMap<>(figures);
@@ -290,11 +292,12 @@ final class FsReport {
       out.println();
       out.println("persistence per operation (counted in an untimed run; a raw 4 KiB store+persist"
           + " is 4096 bytes, 64 lines, 1 fence):");
-      out.printf(Locale.ROOT, "  %-28s %14s %14s %10s%n", "", "stored bytes", "flushed lines",
-          "fences");
+      out.printf(Locale.ROOT, "  %-28s %14s %14s %10s %26s%n", "", "stored bytes",
+          "flushed lines", "fences", "background lines/fences");
       persistence.forEach((subject, perOp) -> perOp.forEach((op, c) ->
-          out.printf(Locale.ROOT, "  %-28s %14.0f %14.1f %10.1f%n", subject + " " + op.key,
-              c.storedBytes(), c.flushedLines(), c.fences())));
+          out.printf(Locale.ROOT, "  %-28s %14.0f %14.1f %10.1f %26s%n", subject + " " + op.key,
+              c.storedBytes(), c.flushedLines(), c.fences(),
+              num(c.backgroundFlushedLines()) + " / " + num(c.backgroundFences()))));
     }
     if (mount != null) {
       out.println();

@@ -21,8 +21,12 @@ final class PersistCounts {
   /** Region of the counting run: room for the file and the logs the run leaves. */
   static final long REGION_BYTES = 64L << 20;
 
-  /** Per-operation averages. */
-  record PerOp(double storedBytes, double flushedLines, double fences) {}
+  /**
+   * Per-operation averages: the operation's own work, and what background threads (the log
+   * cleaner) did meanwhile, divided by the same count.
+   */
+  record PerOp(double storedBytes, double flushedLines, double fences,
+      double backgroundFlushedLines, double backgroundFences) {}
 
   /** Counts every operation on daxfs formatted with or without data checksums. */
   static Map<FsOp, PerOp> measure(boolean checksums) throws IOException {
@@ -37,7 +41,8 @@ final class PersistCounts {
         c.reset();
         s.run(op, n);
         out.put(op, new PerOp((double) c.storedBytes / n, (double) c.flushedLines / n,
-            (double) c.fences / n));
+            (double) c.fences / n, c.otherFlushedLines.doubleValue() / n,
+            c.otherFences.doubleValue() / n));
       }
     }
     return out;

@@ -68,6 +68,7 @@ class FsBenchTest {
     assertTrue(write.get("stored_bytes").asDouble() >= 4096, "the data page at least: " + write);
     assertTrue(write.get("flushed_lines").asDouble() >= 64, "the data page at least: " + write);
     assertTrue(write.get("fences").asDouble() >= 1, "a durable write fences: " + write);
+    assertTrue(write.get("background_flushed_lines").isNumber(), write.toString());
     JsonNode read = json.get("persistence_per_op").get("daxfs_crc_rand_read_4k");
     assertEquals(0.0, read.get("flushed_lines").asDouble(), "a read persists nothing: " + read);
     assertTrue(json.get("persistence_per_op").has("daxfs_crc_create"));
