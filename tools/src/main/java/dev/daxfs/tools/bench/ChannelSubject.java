@@ -29,8 +29,11 @@ final class ChannelSubject implements FsSubject {
   /** What backs it, for the table. */
   private final String description;
 
-  /** The data file's channel, open read-write. */
-  private final FileChannel data;
+  /** The file of the 4 KiB random operations, open read-write. */
+  private final FileChannel randomFile;
+
+  /** The file of the 1 MiB sequential operations, open read-write. */
+  private final FileChannel sequentialFile;
 
   /** Where creates happen. */
   private final Path dir;
@@ -60,7 +63,8 @@ final class ChannelSubject implements FsSubject {
   }
 
   /**
-   * Opens {@code root/data}, writes it in full, and prepares {@code root/bench} for creates.
+   * Creates {@code root/random} and {@code root/sequential}, writes them in full, and prepares
+   * {@code root/bench} for creates.
    *
    * @param direct whether transfers use direct buffers (what a system call wants: a heap
    *     buffer would be copied through a temporary direct one first)
@@ -79,10 +83,28 @@ final class ChannelSubject implements FsSubject {
     src1m = buffer(direct, FsWorkload.CHUNK).put(w.pattern);
     dst4k = buffer(direct, FsWorkload.PAGE);
     dst1m = buffer(direct, FsWorkload.CHUNK);
-    data = FileChannel.open(root.resolve("data"), StandardOpenOption.CREATE_NEW,
+    randomFile = createFilled(root.resolve("random"), w);
+    FileChannel seq;
+    try {
+      seq = createFilled(root.resolve("sequential"), w);
+    } catch (IOException | RuntimeException e) {
+      randomFile.close();
+      throw e;
+    }
+    sequentialFile = seq;
+  }
+
+  private FileChannel createFilled(Path path, FsWorkload w) throws IOException {
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
-    for (long off = 0; off < w.fileBytes; off += FsWorkload.CHUNK) {
-      write(off, src1m);
+    try {
+      for (long off = 0; off < w.fileBytes; off += FsWorkload.CHUNK) {
+        write(ch, off, src1m);
+      }
+      return ch;
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
     }
   }
 
@@ -157,22 +179,22 @@ final class ChannelSubject implements FsSubject {
     switch (op) {
       case RAND_WRITE_4K -> {
         for (int i = 0; i < n; i++) {
-          write(cursor.nextRandom(), src4k);
+          write(randomFile, cursor.nextRandom(), src4k);
         }
       }
       case RAND_READ_4K -> {
         for (int i = 0; i < n; i++) {
-          read(cursor.nextRandom(), dst4k, i);
+          read(randomFile, cursor.nextRandom(), dst4k, i);
         }
       }
       case SEQ_WRITE_1M -> {
         for (int i = 0; i < n; i++) {
-          write(cursor.nextSequential(), src1m);
+          write(sequentialFile, cursor.nextSequential(), src1m);
         }
       }
       case SEQ_READ_1M -> {
         for (int i = 0; i < n; i++) {
-          read(cursor.nextSequential(), dst1m, i);
+          read(sequentialFile, cursor.nextSequential(), dst1m, i);
         }
       }
       case CREATE -> {
@@ -185,19 +207,19 @@ final class ChannelSubject implements FsSubject {
     }
   }
 
-  private void write(long off, ByteBuffer src) throws IOException {
+  private static void write(FileChannel ch, long off, ByteBuffer src) throws IOException {
     src.clear();
     long pos = off;
     while (src.hasRemaining()) {
-      pos += data.write(src, pos);
+      pos += ch.write(src, pos);
     }
   }
 
-  private void read(long off, ByteBuffer dst, int i) throws IOException {
+  private void read(FileChannel ch, long off, ByteBuffer dst, int i) throws IOException {
     dst.clear();
     long pos = off;
     while (dst.hasRemaining()) {
-      int got = data.read(dst, pos);
+      int got = ch.read(dst, pos);
       if (got < 0) {
         throw new IOException(name + " reached end of file at " + pos + " while reading at "
             + off);
@@ -215,9 +237,13 @@ final class ChannelSubject implements FsSubject {
   @Override
   public void close() throws IOException {
     try {
-      data.close();
+      randomFile.close();
     } finally {
-      cleanup.run();
+      try {
+        sequentialFile.close();
+      } finally {
+        cleanup.run();
+      }
     }
   }
 }

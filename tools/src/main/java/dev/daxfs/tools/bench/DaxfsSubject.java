@@ -47,8 +47,11 @@ final class DaxfsSubject implements FsSubject {
   /** Every operation runs as root, as a FUSE request from root would. */
   private final Cred cred = Cred.root();
 
-  /** The data file, open read-write. */
-  private final FileHandle data;
+  /** The file of the 4 KiB random operations, open read-write. */
+  private final FileHandle randomFile;
+
+  /** The file of the 1 MiB sequential operations, open read-write. */
+  private final FileHandle sequentialFile;
 
   /** The directory creates happen in. */
   private final long dir;
@@ -82,15 +85,21 @@ final class DaxfsSubject implements FsSubject {
     for (int i = 0; i < names.length; i++) {
       names[i] = Name.of(FsWorkload.name(i));
     }
-    this.data = fs.createAndOpen(cred, fs.rootIno(), Name.of("data"), 0644,
+    this.randomFile = createFilled(w, "random");
+    this.sequentialFile = createFilled(w, "sequential");
+  }
+
+  private FileHandle createFilled(FsWorkload w, String name) {
+    FileHandle h = fs.createAndOpen(cred, fs.rootIno(), Name.of(name), 0644,
         FileHandle.O_CREAT | FileHandle.O_EXCL | FileHandle.O_RDWR);
     for (long off = 0; off < w.fileBytes; off += FsWorkload.CHUNK) {
-      write(off, src1m);
+      write(h, off, src1m);
     }
+    return h;
   }
 
   /**
-   * Formats a new region of {@code regionBytes} in /dev/shm and writes the data file.
+   * Formats a new region of {@code regionBytes} in /dev/shm and writes the two data files.
    *
    * @param checksums format with data checksums (mkfs option)
    * @param counting put a {@link CountingRegion} between daxfs and the region
@@ -144,22 +153,22 @@ final class DaxfsSubject implements FsSubject {
       switch (op) {
         case RAND_WRITE_4K -> {
           for (int i = 0; i < n; i++) {
-            write(cursor.nextRandom(), src4k);
+            write(randomFile, cursor.nextRandom(), src4k);
           }
         }
         case RAND_READ_4K -> {
           for (int i = 0; i < n; i++) {
-            read(cursor.nextRandom(), dst4k, i);
+            read(randomFile, cursor.nextRandom(), dst4k, i);
           }
         }
         case SEQ_WRITE_1M -> {
           for (int i = 0; i < n; i++) {
-            write(cursor.nextSequential(), src1m);
+            write(sequentialFile, cursor.nextSequential(), src1m);
           }
         }
         case SEQ_READ_1M -> {
           for (int i = 0; i < n; i++) {
-            read(cursor.nextSequential(), dst1m, i);
+            read(sequentialFile, cursor.nextSequential(), dst1m, i);
           }
         }
         case CREATE -> {
@@ -180,14 +189,14 @@ final class DaxfsSubject implements FsSubject {
     }
   }
 
-  private void write(long off, ByteBuffer src) {
+  private void write(FileHandle h, long off, ByteBuffer src) {
     src.clear();
-    fs.write(cred, data, off, src);
+    fs.write(cred, h, off, src);
   }
 
-  private void read(long off, ByteBuffer dst, int i) {
+  private void read(FileHandle h, long off, ByteBuffer dst, int i) {
     dst.clear();
-    int got = fs.read(data, off, dst);
+    int got = fs.read(h, off, dst);
     if (got != dst.capacity()) {
       throw new IllegalStateException("daxfs read " + got + " bytes at " + off + " where "
           + dst.capacity() + " were expected");
@@ -208,7 +217,8 @@ final class DaxfsSubject implements FsSubject {
   @Override
   public void close() throws IOException {
     try {
-      fs.release(data);
+      fs.release(randomFile);
+      fs.release(sequentialFile);
       fs.unmount();
     } finally {
       region.close();

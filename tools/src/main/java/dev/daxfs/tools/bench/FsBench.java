@@ -53,14 +53,15 @@ public final class FsBench implements Callable<Integer> {
   @Option(
       names = "--file-size",
       defaultValue = "64M",
-      description = "Size of each subject's data file, whole MiB from 1M to 1G (default "
+      description = "Size of each of a subject's two data files (one for random, one for "
+          + "sequential operations), whole MiB from 1M to 1G (default "
           + "${DEFAULT-VALUE}).")
   String fileSize;
 
   @Option(
       names = "--region-size",
       defaultValue = "512M",
-      description = "Size of daxfs's region, at least 4 times the data file (default "
+      description = "Size of daxfs's region, at least 4 times --file-size (default "
           + "${DEFAULT-VALUE}).")
   String regionSize;
 
@@ -115,7 +116,8 @@ public final class FsBench implements Callable<Integer> {
     }
     int mount = mount100k ? MOUNT_100K : mountFiles;
     FlushModel model = FlushModel.emulated(flushDelayNs);
-    long needed = (dataChecksums ? 2 : 1) * region + 2 * file
+    // daxfs regions, the raw region, tmpfs's two files.
+    long needed = (dataChecksums ? 2 : 1) * region + 3 * file
         + Math.max(PersistCounts.REGION_BYTES, mount > 0 ? MountBench.regionBytesFor(mount) : 0);
     checkSpace(needed);
 

@@ -61,7 +61,7 @@ final class FsReport {
   /** The flush model of every emulated region in the run. */
   private final FlushModel model;
 
-  /** Size of each subject's data file. */
+  /** Size of each of a subject's two data files. */
   private final long fileBytes;
 
   /** Size of daxfs's region. */
@@ -240,8 +240,8 @@ final class FsReport {
   // ---- table ---------------------------------------------------------------------------
 
   void printTable(PrintWriter out) {
-    out.println("daxfs bench fs: " + Sizes.format(fileBytes) + " data file per subject, daxfs"
-        + " region " + Sizes.format(regionBytes));
+    out.println("daxfs bench fs: two " + Sizes.format(fileBytes) + " data files per subject (random,"
+        + " sequential), daxfs region " + Sizes.format(regionBytes));
     out.println("flush model: " + model);
     out.printf(Locale.ROOT, "load average: %s before, %s after (%d CPUs); %d rounds of %.0f ms"
         + " turns after %.1f s of warm-up%n", loadBefore, loadAfter,

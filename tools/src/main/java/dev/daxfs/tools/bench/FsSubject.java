@@ -3,9 +3,11 @@ package dev.daxfs.tools.bench;
 import java.io.IOException;
 
 /**
- * One system {@code daxfs bench fs} measures: it owns one data file of the workload's size,
- * already written in full, and a directory for creates; it runs batches of {@link FsOp}s on
- * them. Not thread-safe: one thread drives every subject in turn.
+ * One system {@code daxfs bench fs} measures: it owns two data files of the workload's size,
+ * already written in full, one for the 4 KiB random operations and one for the 1 MiB sequential
+ * ones (as fio gives each job its own file: random overwrites scatter a copy-on-write file's
+ * blocks, and sequential figures of a scattered file would measure that instead), and a
+ * directory for creates; it runs batches of {@link FsOp}s on them. Not thread-safe: one thread drives every subject in turn.
  */
 interface FsSubject extends AutoCloseable {
 

@@ -3,7 +3,7 @@ package dev.daxfs.tools.bench;
 import java.util.SplittableRandom;
 
 /**
- * What every {@link FsSubject} works on, identically: the data file's size, the sequence of
+ * What every {@link FsSubject} works on, identically: the data files' size, the sequence of
  * random page offsets, the bytes written and the names created. Each subject keeps its own
  * position in the sequences, so all of them see the same offsets in the same order.
  */
@@ -18,7 +18,7 @@ final class FsWorkload {
   /** Distinct names cycled through by creates (each is unlinked before it comes round again). */
   static final int NAMES = 1024;
 
-  /** Size of each subject's data file: a whole number of {@link #CHUNK}s. */
+  /** Size of each subject's data files: a whole number of {@link #CHUNK}s. */
   final long fileBytes;
 
   /** Random page-aligned offsets below {@link #fileBytes}; a power of two of them. */
@@ -29,7 +29,7 @@ final class FsWorkload {
 
   FsWorkload(long fileBytes) {
     if (fileBytes < CHUNK || fileBytes % CHUNK != 0) {
-      throw new IllegalArgumentException("the data file must be a whole number of MiB, not "
+      throw new IllegalArgumentException("a data file must be a whole number of MiB, not "
           + fileBytes + " bytes");
     }
     this.fileBytes = fileBytes;

@@ -9,10 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The limit: the region itself, as large as the data file, with no filesystem. A write is
- * {@link PmemRegion#storePersist} (store, flush, fence: what a durable write costs at least),
- * a read is {@link PmemRegion#load}, at the same offsets the filesystems use. It has no files,
- * so it does not create.
+ * The limit: the region itself, as large as one data file, with no filesystem; the random and
+ * the sequential operations share it. A write is {@link PmemRegion#storePersist} (store,
+ * flush, fence: what a durable write costs at least), a read is {@link PmemRegion#load}, at the
+ * same offsets the filesystems use. It has no files, so it does not create.
  */
 final class RawSubject implements FsSubject {
 
