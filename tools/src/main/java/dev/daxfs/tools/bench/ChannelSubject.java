@@ -197,6 +197,11 @@ final class ChannelSubject implements FsSubject {
           read(sequentialFile, cursor.nextSequential(), dst1m, i);
         }
       }
+      case SEQ_READ_1M_SCATTERED -> {
+        for (int i = 0; i < n; i++) {
+          read(randomFile, cursor.nextSequential(), dst1m, i);
+        }
+      }
       case CREATE -> {
         for (int i = 0; i < n; i++) {
           Path p = names[cursor.nextName()];
@@ -204,6 +209,7 @@ final class ChannelSubject implements FsSubject {
           Files.delete(p);
         }
       }
+      default -> throw new IllegalArgumentException("no operation " + op);
     }
   }
 

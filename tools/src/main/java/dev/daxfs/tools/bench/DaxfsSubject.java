@@ -171,6 +171,11 @@ final class DaxfsSubject implements FsSubject {
             read(sequentialFile, cursor.nextSequential(), dst1m, i);
           }
         }
+        case SEQ_READ_1M_SCATTERED -> {
+          for (int i = 0; i < n; i++) {
+            read(randomFile, cursor.nextSequential(), dst1m, i);
+          }
+        }
         case CREATE -> {
           for (int i = 0; i < n; i++) {
             Name nm = names[cursor.nextName()];
@@ -178,6 +183,7 @@ final class DaxfsSubject implements FsSubject {
             fs.unlink(cred, dir, nm);
           }
         }
+        default -> throw new IllegalArgumentException("no operation " + op);
       }
     } catch (ErrnoException e) {
       if (e.errno() == Errno.ENOSPC) {

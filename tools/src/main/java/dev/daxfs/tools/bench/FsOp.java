@@ -10,6 +10,12 @@ enum FsOp {
   SEQ_WRITE_1M("seq_write_1m", "1 MiB sequential write", 1 << 20, 1),
   /** A 1 MiB read of the next 1 MiB of the file, wrapping at its end. */
   SEQ_READ_1M("seq_read_1m", "1 MiB sequential read", 1 << 20, 1),
+  /**
+   * A 1 MiB read of the next 1 MiB of the file the random writes overwrite: on a copy-on-write
+   * filesystem its blocks lie scattered, which sequential reads of it pay for.
+   */
+  SEQ_READ_1M_SCATTERED("seq_read_1m_scattered", "1 MiB seq. read, randomly written file",
+      1 << 20, 1),
   /** Create a new empty file (O_CREAT|O_EXCL|O_WRONLY), close it, unlink it. */
   CREATE("create", "create+close+unlink", 0, 16);
 

@@ -98,7 +98,7 @@ final class RawSubject implements FsSubject {
           region.storePersist(cursor.nextSequential(), src, 0, FsWorkload.CHUNK);
         }
       }
-      case SEQ_READ_1M -> {
+      case SEQ_READ_1M, SEQ_READ_1M_SCATTERED -> {
         long s = 0;
         for (int i = 0; i < n; i++) {
           region.load(cursor.nextSequential(), dst, 0, FsWorkload.CHUNK);

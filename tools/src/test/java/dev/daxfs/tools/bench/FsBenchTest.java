@@ -42,12 +42,13 @@ class FsBenchTest {
         "rand_write_4k_ratio_vs_raw", "rand_read_4k_ratio_vs_raw", "rand_write_4k_ratio_vs_jimfs",
         "rand_read_4k_ratio_vs_jimfs", "create_ratio_vs_tmpfs", "seq_write_1m_ratio_vs_raw",
         "seq_read_1m_ratio_vs_raw", "seq_write_1m_ratio_vs_jimfs", "seq_read_1m_ratio_vs_jimfs",
-        "create_ratio_vs_jimfs", "rand_write_4k_crc_ratio_vs_daxfs",
+        "create_ratio_vs_jimfs", "seq_read_1m_scattered_ratio_vs_raw",
+        "rand_write_4k_crc_ratio_vs_daxfs",
         "rand_read_4k_crc_ratio_vs_daxfs", "create_crc_ratio_vs_daxfs",
         "mount_clean_ms", "mount_crash_ms", "mount_populate_files_per_s"));
     for (String subject : List.of("daxfs", "daxfs_crc", "raw", "jimfs", "tmpfs")) {
       for (String op : List.of("rand_write_4k_kops", "rand_read_4k_kops", "seq_write_1m_mib_s",
-          "seq_read_1m_mib_s", "create_kops")) {
+          "seq_read_1m_mib_s", "seq_read_1m_scattered_mib_s", "create_kops")) {
         if (!(subject.equals("raw") && op.startsWith("create"))) {
           positive.add(subject + "_" + op);
         }
