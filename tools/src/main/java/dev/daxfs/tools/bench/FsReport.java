@@ -250,20 +250,20 @@ final class FsReport {
     subjects.forEach((k, v) -> out.printf(Locale.ROOT, "  %-10s %s%n", k, v));
     out.println();
     List<String> names = new ArrayList<>(subjects.keySet());
-    out.printf(Locale.ROOT, "%-32s", "median (p25..p75)");
+    out.printf(Locale.ROOT, "%-46s", "median (p25..p75)");
     for (String n : names) {
       out.printf(Locale.ROOT, " %22s", n);
     }
     out.println();
     for (FsOp op : FsOp.values()) {
-      out.printf(Locale.ROOT, "%-32s", op.label + (op.inMibPerSecond() ? ", MiB/s" : ", kops/s"));
+      out.printf(Locale.ROOT, "%-46s", op.label + (op.inMibPerSecond() ? ", MiB/s" : ", kops/s"));
       for (String n : names) {
         Figure f = figures.get(figureKey(n, op));
         out.printf(Locale.ROOT, " %22s", f == null ? "-" : cell(f));
       }
       out.println();
     }
-    out.printf(Locale.ROOT, "%-32s", "heap bytes allocated per op");
+    out.printf(Locale.ROOT, "%-46s", "heap bytes allocated per op");
     for (String n : names) {
       StringBuilder b = new StringBuilder();
       for (FsOp op : FsOp.values()) {
@@ -275,7 +275,7 @@ final class FsReport {
     out.println();
     out.println("  (in the order of the rows above)");
     out.println();
-    out.printf(Locale.ROOT, "%-34s %8s %18s  %s%n", "ratio", "median", "p25..p75", "target");
+    out.printf(Locale.ROOT, "%-40s %8s %18s  %s%n", "ratio", "median", "p25..p75", "target");
     for (Map.Entry<String, Figure> r : ratios.entrySet()) {
       String target = "";
       for (Target t : TARGETS) {
@@ -284,7 +284,7 @@ final class FsReport {
               r.getValue().median() >= t.floor() ? "met" : "MISSED");
         }
       }
-      out.printf(Locale.ROOT, "%-34s %8.3f %18s  %s%n", r.getKey(), r.getValue().median(),
+      out.printf(Locale.ROOT, "%-40s %8.3f %18s  %s%n", r.getKey(), r.getValue().median(),
           String.format(Locale.ROOT, "%.3f..%.3f", r.getValue().p25(), r.getValue().p75()),
           target);
     }
@@ -292,10 +292,10 @@ final class FsReport {
       out.println();
       out.println("persistence per operation (counted in an untimed run; a raw 4 KiB store+persist"
           + " is 4096 bytes, 64 lines, 1 fence):");
-      out.printf(Locale.ROOT, "  %-28s %14s %14s %10s %26s%n", "", "stored bytes",
+      out.printf(Locale.ROOT, "  %-34s %14s %14s %10s %26s%n", "", "stored bytes",
           "flushed lines", "fences", "background lines/fences");
       persistence.forEach((subject, perOp) -> perOp.forEach((op, c) ->
-          out.printf(Locale.ROOT, "  %-28s %14.0f %14.1f %10.1f %26s%n", subject + " " + op.key,
+          out.printf(Locale.ROOT, "  %-34s %14.0f %14.1f %10.1f %26s%n", subject + " " + op.key,
               c.storedBytes(), c.flushedLines(), c.fences(),
               num(c.backgroundFlushedLines()) + " / " + num(c.backgroundFences()))));
     }
