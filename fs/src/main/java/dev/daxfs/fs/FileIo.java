@@ -111,10 +111,13 @@ final class FileIo {
               throw new ErrnoException(Errno.EIO, "data checksum mismatch in page " + page
                   + " of inode " + in.ino + " (block " + BlockMap.block(e) + ")");
             }
-            ByteBuffer slice = dst.duplicate();
-            slice.limit(slice.position() + n);
-            region.load(blockOff + a, slice);
-            dst.position(dst.position() + n);
+            int limit = dst.limit();
+            dst.limit(dst.position() + n);
+            try {
+              region.load(blockOff + a, dst);
+            } finally {
+              dst.limit(limit);
+            }
           }
         } catch (MediaErrorException me) {
           vol.stats.mediaErrors.increment();
@@ -453,10 +456,18 @@ final class FileIo {
       region.fill(dst, len, (byte) 0);
       return;
     }
-    ByteBuffer s = src.duplicate();
-    s.position(src.position() + srcOff);
-    s.limit(s.position() + len);
-    region.store(dst, s);
+    // Narrow the caller's buffer in place and restore it: a duplicate costs more than the copy
+    // of a small write.
+    int position = src.position();
+    int limit = src.limit();
+    try {
+      src.limit(position + srcOff + len);
+      src.position(position + srcOff);
+      region.store(dst, src);
+    } finally {
+      src.limit(limit);
+      src.position(position);
+    }
   }
 
   private static long hintFor(Inode in, long page) {

@@ -82,6 +82,9 @@ final class Inode {
   /** Which log entries still matter, per log page: what the log cleaner reads. */
   LogLiveness live = new LogLiveness();
 
+  /** The log's length in pages after it was loaded or last cleaned (the cleaning trigger). */
+  int logPagesAtLastClean;
+
   /** A regular file's pages. */
   BlockMap blocks;
 
@@ -113,7 +116,7 @@ final class Inode {
     this.ino = ino;
     this.generation = generation;
     this.type = type;
-    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums, live) : null;
+    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums, true) : null;
     this.dir = Mode.isDir(type) ? new Directory() : null;
   }
 
@@ -395,7 +398,7 @@ final class Inode {
       long page = firstPage + i;
       long block = firstBlock + i;
       int crc = sums ? p.getInt() : 0;
-      long old = blocks.set(page, block | flagBits, crc, ref);
+      long old = blocks.set(page, block | flagBits, crc, offset);
       if (old != 0 && BlockMap.block(old) != block) {
         freed.block(BlockMap.block(old), page);
       }

@@ -94,6 +94,7 @@ final class InodeCache {
         throw new CorruptionException("log of inode " + slot.ino(),
             Layout.offset(slot.head()), "has no init entry");
       }
+      in.logPagesAtLastClean = in.log.pageCount();
       if (in.isSymlink() && in.targetFilled != in.target.length) {
         throw new CorruptionException("log of inode " + slot.ino(),
             Layout.offset(slot.head()), "holds " + in.targetFilled + " of the "

@@ -229,7 +229,7 @@ public final class Inspector {
     log.put("pages", pageList);
     log.put("entries", in.log.entryCount());
     log.put("entry_bytes", in.live.bytes());
-    log.put("live_bytes", in.live.liveBytes());
+    log.put("live_bytes", vol.cleaner.liveBytes(in));
     log.put("capacity_bytes", (long) in.log.pageCount() * LogPage.CAPACITY);
     List<Map<String, Object>> entries = new ArrayList<>();
     InodeLog.open(region, ino, slot.head(), slot.tail(), sb.blockCount,

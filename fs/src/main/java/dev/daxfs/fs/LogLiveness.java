@@ -10,9 +10,11 @@ import java.util.Map;
  * needs (H2's chunks keep such counters for the same reason). Built by {@link Inode#apply} as
  * entries are replayed or committed, so it is exact without ever rereading the log.
  *
- * <p>An entry is live while it has a reason: it is the latest writer of an attribute, it maps
- * a file page, it holds a directory entry or an extended attribute, or it is pinned (init,
- * symlink target and range entries, which only a rewrite of the whole log drops). A removed
+ * <p>An entry is live while it has a reason: it is the latest writer of an attribute, it holds
+ * a directory entry or an extended attribute, or it is pinned (init, symlink target and range
+ * entries, which only a rewrite of the whole log drops). The one other reason, mapping a file
+ * page, is recorded in the block map (each page remembers the entry that mapped it) and
+ * counted by the cleaner when it runs, so a write never touches the cold entry it supersedes. A removed
  * directory entry or extended attribute leaves a tombstone that pairs the entry that added it
  * with the one that removed it: neither may leave the log without the other, or a replay would
  * remove a name that was never added, or resurrect one.
@@ -88,6 +90,7 @@ final class LogLiveness {
 
   /** Bytes of all entries. */
   private long bytes;
+
 
   /** A new entry of {@code length} bytes at region offset {@code offset}; not yet live. */
   Ref entry(long offset, int length) {
