@@ -179,6 +179,8 @@ final class FsReport {
     o.put("rounds", samples.rounds());
     o.put("turn_ms", round(samples.turnNanos() / 1e6));
     o.put("warmup_ms", round(samples.warmupNanos() / 1e6));
+    o.put("measuring_cpu_s", round(samples.measuringCpuNanos() / 1e9));
+    o.put("daxfs_background_cpu_s", round(samples.backgroundCpuNanos() / 1e9));
     ObjectNode subj = o.putObject("subjects");
     subjects.forEach(subj::put);
     for (Map.Entry<String, Figure> f : figures.entrySet()) {
@@ -247,6 +249,9 @@ final class FsReport {
         + " turns after %.1f s of warm-up%n", loadBefore, loadAfter,
         Runtime.getRuntime().availableProcessors(), samples.rounds(),
         samples.turnNanos() / 1e6, samples.warmupNanos() / 1e9);
+    out.printf(Locale.ROOT, "CPU during the rounds: %.1f s measuring, %.1f s in daxfs's background"
+        + " threads (log cleaner, reaper), which no figure includes%n",
+        samples.measuringCpuNanos() / 1e9, samples.backgroundCpuNanos() / 1e9);
     subjects.forEach((k, v) -> out.printf(Locale.ROOT, "  %-10s %s%n", k, v));
     out.println();
     List<String> names = new ArrayList<>(subjects.keySet());

@@ -36,7 +36,7 @@ final class FsRounds {
    * thread allocated per operation.
    */
   record Samples(int rounds, long turnNanos, long warmupNanos, double[][][] opsPerSecond,
-      double[][][] allocatedPerOp) {
+      double[][][] allocatedPerOp, long measuringCpuNanos, long backgroundCpuNanos) {
     double[] of(FsOp op, int subject) {
       return opsPerSecond[op.ordinal()][subject];
     }
@@ -102,6 +102,8 @@ final class FsRounds {
     double[][][] alloc = nans(subjects.size(), planned);
     int n = subjects.size();
     int rounds = 0;
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
+    long background0 = backgroundCpuNanos();
     while (rounds < planned
         && (rounds < MIN_ROUNDS || System.nanoTime() - start < budgetNanos)) {
       int r = rounds++;
@@ -117,7 +119,23 @@ final class FsRounds {
         }
       }
     }
-    return new Samples(rounds, turnNanos, warmed, trim(ops, rounds), trim(alloc, rounds));
+    return new Samples(rounds, turnNanos, warmed, trim(ops, rounds), trim(alloc, rounds),
+        THREADS.getCurrentThreadCpuTime() - cpu0, backgroundCpuNanos() - background0);
+  }
+
+  /**
+   * CPU time used so far by the filesystem's own threads (named "daxfs-...": the log cleaner,
+   * the orphan reaper), which work beside the measuring thread and are not in its figures.
+   */
+  static long backgroundCpuNanos() {
+    long sum = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("daxfs-")) {
+        long ns = THREADS.getThreadCpuTime(t.getId());
+        sum += Math.max(0, ns);
+      }
+    }
+    return sum;
   }
 
   private static double[][][] nans(int subjects, int rounds) {

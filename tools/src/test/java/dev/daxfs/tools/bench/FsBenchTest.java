@@ -77,6 +77,8 @@ class FsBenchTest {
         json.get("flush_model").asText());
     assertEquals(1 << 20, json.get("file_bytes").asLong());
     assertTrue(json.get("rounds").asInt() >= FsRounds.MIN_ROUNDS);
+    assertTrue(json.get("measuring_cpu_s").asDouble() > 0, run.out());
+    assertTrue(json.get("daxfs_background_cpu_s").asDouble() >= 0, run.out());
     assertEquals(FsReport.TARGETS.size(), json.get("targets").size());
     assertTrue(json.get("targets_met").asText().endsWith(" of " + FsReport.TARGETS.size()));
     assertTrue(json.get("load_average_before").asText().matches("[0-9. ]+|unknown"));
@@ -162,7 +164,7 @@ class FsBenchTest {
     // medians would be 120 / 300 = 0.4.
     v[FsOp.RAND_READ_4K.ordinal()][2] = new double[] {50, 500, 300};
     FsReport r = new FsReport(FlushModel.FREE, 1 << 20, 32 << 20, 1, "1 1 1", "1 1 1", subjects,
-        new FsRounds.Samples(3, 1, 1, v, v), Map.of(), null);
+        new FsRounds.Samples(3, 1, 1, v, v, 1, 0), Map.of(), null);
     assertEquals(0.6, r.ratio("rand_write_4k_ratio_vs_raw").median(), 1e-9);
     assertEquals(0.48, r.ratio("rand_read_4k_ratio_vs_jimfs").median(), 1e-9);
     assertEquals(null, r.ratio("create_ratio_vs_raw"));
