@@ -252,23 +252,7 @@ final class BlockAllocator {
   List<long[]> freeExtents() {
     List<long[]> out = new ArrayList<>();
     for (Group g : groups) {
-      g.lock.lock();
-      try {
-        for (Map.Entry<Long, Long> e : g.extents.entrySet()) {
-          long s = e.getKey();
-          long len = e.getValue() - s;
-          if (!out.isEmpty()) {
-            long[] last = out.get(out.size() - 1);
-            if (last[0] + last[1] == s) {
-              last[1] += len;
-              continue;
-            }
-          }
-          out.add(new long[] {s, len});
-        }
-      } finally {
-        g.lock.unlock();
-      }
+      g.freeRuns(out);
     }
     return out;
   }
@@ -295,7 +279,12 @@ final class BlockAllocator {
     return (int) ((block - first) / groupSize);
   }
 
-  /** A contiguous run of blocks with its own free map. */
+  /**
+   * A contiguous run of blocks with its own lock and its own bitmaps: which blocks are free,
+   * and which are owned (handed out by this allocator or claimed by a loading inode).
+   * Allocation is lowest-first, from a cursor at or below the lowest free block, so freed
+   * blocks are reused first (warm in cache and, on an emulated region, already backed).
+   */
   private static final class Group {
     /** First block of the group. */
     final long start;
@@ -303,28 +292,64 @@ final class BlockAllocator {
     /** One past the last block of the group. */
     final long end;
 
-    /** Guards {@link #extents}. */
+    /** Guards everything below. */
     final ReentrantLock lock = new ReentrantLock();
 
-    /** Free extents: start to exclusive end, never adjacent (merged on free). */
-    final TreeMap<Long, Long> extents = new TreeMap<>();
+    /** One bit per block, set when free. */
+    private final long[] free;
 
-    /**
-     * Blocks known to belong to something: handed out by this allocator or claimed by an inode
-     * as it loaded; one bit per block, in chunks allocated on first use.
-     */
+    /** Owned bits, in chunks allocated on first use. */
     private final long[][] owned;
+
+    /** No free block lies below this one. */
+    private long lowest;
 
     Group(long start, long end) {
       this.start = start;
       this.end = end;
+      this.free = new long[(int) ((end - start + 63) >>> 6)];
       this.owned = new long[(int) (((end - start) >>> OWNED_CHUNK_SHIFT) + 1)][];
+      this.lowest = end;
+    }
+
+    private boolean isFreeBit(long b) {
+      long i = b - start;
+      return (free[(int) (i >>> 6)] & (1L << i)) != 0;
+    }
+
+    private void setFree(long b, boolean on) {
+      long i = b - start;
+      if (on) {
+        free[(int) (i >>> 6)] |= 1L << i;
+      } else {
+        free[(int) (i >>> 6)] &= ~(1L << i);
+      }
+    }
+
+    /** The first free block at or after {@code from}, or {@link #end}. */
+    private long nextFree(long from) {
+      if (from >= end) {
+        return end;
+      }
+      long i = from - start;
+      int w = (int) (i >>> 6);
+      long word = free[w] & (-1L << i);
+      while (true) {
+        if (word != 0) {
+          long b = start + ((long) w << 6) + Long.numberOfTrailingZeros(word);
+          return Math.min(b, end);
+        }
+        if (++w == free.length) {
+          return end;
+        }
+        word = free[w];
+      }
     }
 
     private boolean owned(long b) {
       long i = b - start;
       long[] c = owned[(int) (i >>> OWNED_CHUNK_SHIFT)];
-      return c != null && (c[(int) ((i & OWNED_CHUNK_MASK) >>> 6)] & (1L << (i & 63))) != 0;
+      return c != null && (c[(int) ((i & OWNED_CHUNK_MASK) >>> 6)] & (1L << i)) != 0;
     }
 
     private void setOwned(long s, long e, boolean on) {
@@ -341,10 +366,108 @@ final class BlockAllocator {
         }
         int w = (int) ((i & OWNED_CHUNK_MASK) >>> 6);
         if (on) {
-          c[w] |= 1L << (i & 63);
+          c[w] |= 1L << i;
         } else {
-          c[w] &= ~(1L << (i & 63));
+          c[w] &= ~(1L << i);
         }
+      }
+    }
+
+    /** Frees what of {@code [s, e)} is not free yet; returns how many blocks that was. */
+    long free(long s, long e) {
+      lock.lock();
+      try {
+        long freed = 0;
+        for (long b = s; b < e; b++) {
+          if (!isFreeBit(b)) {
+            setFree(b, true);
+            freed++;
+          }
+        }
+        setOwned(s, e, false);
+        if (freed > 0 && s < lowest) {
+          lowest = s;
+        }
+        return freed;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Takes up to {@code want} blocks, starting at {@code hint} if it is free. */
+    long take(long want, long hint, List<long[]> out) {
+      lock.lock();
+      try {
+        long got = 0;
+        if (hint >= start && hint < end && isFreeBit(hint)) {
+          got += run(hint, want, out);
+        }
+        long b = nextFree(lowest);
+        lowest = b;
+        while (got < want && b < end) {
+          got += run(b, want - got, out);
+          b = nextFree(b);
+          lowest = Math.min(lowest, b);
+        }
+        lowest = nextFree(lowest);
+        return got;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Takes the free run at {@code at}, up to {@code want} blocks; returns its length. */
+    private long run(long at, long want, List<long[]> out) {
+      long n = 0;
+      while (n < want && at + n < end && isFreeBit(at + n)) {
+        setFree(at + n, false);
+        n++;
+      }
+      setOwned(at, at + n, true);
+      if (!out.isEmpty()) {
+        long[] last = out.get(out.size() - 1);
+        if (last[0] + last[1] == at) {
+          last[1] += n;
+          return n;
+        }
+      }
+      out.add(new long[] {at, n});
+      return n;
+    }
+
+    /** Free runs in block order, merged with {@code out}'s last run when adjacent. */
+    void freeRuns(List<long[]> out) {
+      lock.lock();
+      try {
+        long b = nextFree(start);
+        while (b < end) {
+          long e = b;
+          while (e < end && isFreeBit(e)) {
+            e++;
+          }
+          if (!out.isEmpty() && out.get(out.size() - 1)[0] + out.get(out.size() - 1)[1] == b) {
+            out.get(out.size() - 1)[1] += e - b;
+          } else {
+            out.add(new long[] {b, e - b});
+          }
+          b = nextFree(e);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    boolean isFree(long s, long e) {
+      lock.lock();
+      try {
+        for (long b = s; b < e; b++) {
+          if (!isFreeBit(b)) {
+            return false;
+          }
+        }
+        return true;
+      } finally {
+        lock.unlock();
       }
     }
 
@@ -368,118 +491,12 @@ final class BlockAllocator {
             continue;
           }
           setOwned(b, b + 1, true);
-          Map.Entry<Long, Long> f = extents.floorEntry(b);
-          if (f != null && f.getValue() > b) {
-            carveOut(f.getKey(), f.getValue(), b);
+          if (isFreeBit(b)) {
+            setFree(b, false);
             taken++;
           }
         }
         return taken;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    private void carveOut(long fs, long fe, long b) {
-      extents.remove(fs);
-      if (fs < b) {
-        extents.put(fs, b);
-      }
-      if (b + 1 < fe) {
-        extents.put(b + 1, fe);
-      }
-    }
-
-    /** Frees what of {@code [s, e)} is not free yet; returns how many blocks that was. */
-    long free(long s, long e) {
-      lock.lock();
-      try {
-        long freed = 0;
-        long cur = s;
-        while (cur < e) {
-          Map.Entry<Long, Long> before = extents.floorEntry(cur);
-          if (before != null && before.getValue() > cur) {
-            cur = Math.min(e, before.getValue()); // already free: a damaged image
-            continue;
-          }
-          Map.Entry<Long, Long> after = extents.higherEntry(cur);
-          long pieceEnd = after == null ? e : Math.min(e, after.getKey());
-          insert(cur, pieceEnd);
-          setOwned(cur, pieceEnd, false);
-          freed += pieceEnd - cur;
-          cur = pieceEnd;
-        }
-        return freed;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Adds the free extent [s, e), which touches no free block, merging with neighbours. */
-    private void insert(long s, long e) {
-      long ns = s;
-      long ne = e;
-      Map.Entry<Long, Long> before = extents.floorEntry(s);
-      if (before != null && before.getValue() == s) {
-        ns = before.getKey();
-        extents.remove(before.getKey());
-      }
-      Map.Entry<Long, Long> after = extents.ceilingEntry(e);
-      if (after != null && after.getKey() == e) {
-        ne = after.getValue();
-        extents.remove(after.getKey());
-      }
-      extents.put(ns, ne);
-    }
-
-    /** Takes up to {@code want} blocks, starting at {@code hint} if it is free. */
-    long take(long want, long hint, List<long[]> out) {
-      lock.lock();
-      try {
-        long got = 0;
-        if (hint > 0) {
-          Map.Entry<Long, Long> e = extents.floorEntry(hint);
-          if (e != null && e.getValue() > hint) {
-            got += carve(e.getKey(), e.getValue(), hint, want, out);
-          }
-        }
-        while (got < want && !extents.isEmpty()) {
-          Map.Entry<Long, Long> e = extents.firstEntry();
-          got += carve(e.getKey(), e.getValue(), e.getKey(), want - got, out);
-        }
-        return got;
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Removes up to {@code want} blocks at {@code at} from the free extent [s, e). */
-    private long carve(long s, long e, long at, long want, List<long[]> out) {
-      long n = Math.min(want, e - at);
-      setOwned(at, at + n, true);
-      extents.remove(s);
-      if (s < at) {
-        extents.put(s, at);
-      }
-      if (at + n < e) {
-        extents.put(at + n, e);
-      }
-      if (!out.isEmpty()) {
-        long[] last = out.get(out.size() - 1);
-        if (last[0] + last[1] == at) {
-          last[1] += n;
-          return n;
-        }
-      }
-      out.add(new long[] {at, n});
-      return n;
-    }
-
-    boolean isFree(long s, long e) {
-      lock.lock();
-      try {
-        Map.Entry<Long, Long> f = extents.floorEntry(s);
-        return f != null && f.getValue() >= e;
       } finally {
         lock.unlock();
       }

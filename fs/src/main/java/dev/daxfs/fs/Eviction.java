@@ -49,7 +49,7 @@ final class Eviction {
       in.evicted = true;
       in.dax = null;
       in.leases.clear();
-      vol.cache.remove(in.ino);
+      vol.cache.remove(in.ino, in);
       vol.inodes.release(in.ino);
     });
   }

@@ -298,7 +298,9 @@ final class FileIo {
     }
     List<long[]> extents = new ArrayList<>();
     if (fresh > 0) {
-      long hint = hintFor(in, first);
+      // Next to the page before, for files written in order; an overwrite of one page asks
+      // for a block next to the one it replaces.
+      long hint = n == 1 && old[0] != 0 ? BlockMap.block(old[0]) + 1 : hintFor(in, first);
       try {
         vol.allocator.allocate(fresh, hint, txn.mayUseReserve, extents);
       } catch (ErrnoException e) {

@@ -59,6 +59,11 @@ final class InodeCache {
     loaded.remove(ino);
   }
 
+  /** Removes {@code in} if it is still the inode cached under {@code ino}. */
+  void remove(long ino, Inode in) {
+    loaded.remove(ino, in);
+  }
+
   Collection<Inode> all() {
     return loaded.values();
   }

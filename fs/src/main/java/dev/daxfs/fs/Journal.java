@@ -173,9 +173,10 @@ final class Journal {
   }
 
   private static int entryCrc(long addr, long old, long seq, int lane) {
-    ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(addr).putLong(old).putLong(seq).putInt(lane);
-    return Crc.crc32c(b.array(), 0, 28);
+    byte[] b = new byte[28];
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(addr).putLong(old).putLong(seq)
+        .putInt(lane);
+    return Crc.crc32c(b, 0, 28);
   }
 
   /** A set of 8-byte word updates that becomes durable all at once, or not at all. */
