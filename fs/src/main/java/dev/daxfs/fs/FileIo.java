@@ -907,11 +907,38 @@ final class FileIo {
     dev.daxfs.dax.DaxAddressSpace s = in.dax;
     if (s != null) {
       s.writeback(0, Inode.MAX_PAGES);
+      flushPinnedPages(in);
       if (in.blocks != null && in.blocks.checksums()) {
         clearStaleMarks(in, s);
       }
     }
     region.fence();
+  }
+
+  /**
+   * Writes back every page a device pins: a long-term registration writes through its pin,
+   * without faulting, so its stores never dirty the page's entry again after the first
+   * writeback; fsync must still make them durable (the RDMA-and-fsync case).
+   */
+  private void flushPinnedPages(Inode in) {
+    if (in.blocks == null) {
+      return;
+    }
+    List<Long> busy = new ArrayList<>();
+    in.lock.readLock().lock();
+    try {
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+        long pfn = BlockMap.block(e);
+        if (vol.pages.isDmaBusy(pfn)) {
+          busy.add(pfn);
+        }
+      });
+    } finally {
+      in.lock.readLock().unlock();
+    }
+    for (long pfn : busy) {
+      region.flush(Layout.offset(pfn), PAGE);
+    }
   }
 
   /**

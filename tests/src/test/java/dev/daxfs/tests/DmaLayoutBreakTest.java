@@ -24,7 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -288,13 +287,11 @@ class DmaLayoutBreakTest {
   }
 
   /**
-   * The switched-off twin of {@link #aDeletedFileUnderDmaIsFreedOnlyAfterTheUnpin}. It fails
-   * today: eviction does not honour {@code TestSwitches.skipLayoutBreak} (whose documentation
-   * names eviction), so the busy file still waits for the reaper and nothing is damaged. Run
-   * with {@code -Ddaxfs.race.knownGaps=true}.
+   * The switched-off twin of {@link #aDeletedFileUnderDmaIsFreedOnlyAfterTheUnpin}: with the
+   * busy check skipped, eviction frees the pinned block at once and the device's late write
+   * lands in the next file.
    */
   @Test
-  @EnabledIfSystemProperty(named = "daxfs.race.knownGaps", matches = "true")
   void withoutTheBreakEvictionFreesABusyFile() {
     try (DmaFixture fx = DmaFixture.create(true)) {
       Eviction e = evictUnderDma(fx);
