@@ -633,8 +633,12 @@ public final class DaxAddressSpace {
   /**
    * Removes the entries of file pages {@code [startIndex, endIndex)} after a layout break found
    * nothing busy: unmaps the range again (cheap when nothing is mapped), waits out locked
-   * entries and deletes the entries. The caller holds the I/O lock and the invalidate lock
-   * exclusively and frees the blocks afterwards, still under both.
+   * entries, writes back the dirty ones and deletes the entries. The caller holds the I/O lock
+   * and the invalidate lock exclusively and frees the blocks afterwards, still under both.
+   *
+   * <p>Dirty pages are written back because their blocks may survive the removal: the page
+   * holding a new end of file, pages a collapse or insert shifts. Once its entry is gone no
+   * later fsync or sync can find a store made through the mapping.
    *
    * @throws IllegalStateException when the invalidate lock is not held exclusively
    */
@@ -642,6 +646,7 @@ public final class DaxAddressSpace {
     checkRange(startIndex, endIndex);
     requireInvalidateLockHeld("removeEntries");
     unmapRange(startIndex, endIndex);
+    boolean flushed = false;
     for (long index : entries.indexesInRange(startIndex, endIndex)) {
       for (;;) {
         long e = entries.get(index);
@@ -660,9 +665,17 @@ public final class DaxAddressSpace {
           continue;
         }
         if (entries.compareAndSet(index, e, 0)) {
+          if (EntryTable.isPage(e) && EntryTable.dirty(e)) {
+            // Unmapped and idle: no CPU store or device write can follow the flush.
+            region.flush(EntryTable.pfn(e) << PAGE_SHIFT, PAGE_SIZE);
+            flushed = true;
+          }
           break;
         }
       }
+    }
+    if (flushed) {
+      region.fence();
     }
   }
 

@@ -326,6 +326,7 @@ final class FileIo {
     for (long[] x : extents) {
       txn.allocated(x[0], x[1]);
     }
+    markStaleBeforeStoring(txn, in, first, kind, old);
     if (fresh == 0) {
       // No new data block (fallocated or in-place pages): the log records may come from the
       // reserve, so writes into an allocated range never fail with ENOSPC.
@@ -408,6 +409,43 @@ final class FileIo {
     if (!any && (newSize != in.size || src != null)) {
       txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
           | (newSize > in.size ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, 0, now, now, newSize));
+    }
+  }
+
+  /**
+   * Makes the pages a write is about to store into in place durably stale first, when a
+   * checksum describes them: the bytes change before the entry carrying their new checksum
+   * commits, and a crash in between must not leave the old checksum over new bytes. The
+   * write's own entry then records the new checksum (DESIGN.md, "Stable data").
+   */
+  private void markStaleBeforeStoring(Txn txn, Inode in, long first, Kind[] kind, long[] old) {
+    if (!in.blocks.checksums()) {
+      return;
+    }
+    Txn mark = null;
+    for (int i = 0; i < kind.length; i++) {
+      if (kind[i] != Kind.IN_PLACE || BlockMap.isStale(old[i])) {
+        continue;
+      }
+      if (txn.hasAppended(in)) {
+        // Only a write that first zeroed the old last page's tail has entries pending, and
+        // its pages lie beyond that page, where no written block stays.
+        throw new IllegalStateException("page " + (first + i) + " of inode " + in.ino
+            + " would be stored in place behind pending entries");
+      }
+      if (mark == null) {
+        mark = new Txn(vol, true);
+      }
+      mark.append(in, Entries.extent(first + i, BlockMap.block(old[i]), 1, LogEntry.EXT_STALE,
+          in.size, 0, 0, new int[] {0}));
+    }
+    if (mark != null) {
+      try {
+        mark.commit();
+      } catch (RuntimeException e) {
+        mark.abort();
+        throw e;
+      }
     }
   }
 

@@ -266,4 +266,9 @@ final class Txn {
   boolean isEmpty() {
     return touched.isEmpty() && words.isEmpty();
   }
+
+  /** Whether entries were appended to {@code in}'s log (its log has pending bytes). */
+  boolean hasAppended(Inode in) {
+    return touched.contains(in);
+  }
 }
