@@ -298,6 +298,9 @@ final class BlockAllocator {
     /** One bit per block, set when free. */
     private final long[] free;
 
+    /** One bit per word of {@link #free}, set when that word has a free block. */
+    private final long[] freeWords;
+
     /** Owned bits, in chunks allocated on first use. */
     private final long[][] owned;
 
@@ -308,6 +311,7 @@ final class BlockAllocator {
       this.start = start;
       this.end = end;
       this.free = new long[(int) ((end - start + 63) >>> 6)];
+      this.freeWords = new long[(free.length + 63) >>> 6];
       this.owned = new long[(int) (((end - start) >>> OWNED_CHUNK_SHIFT) + 1)][];
       this.lowest = end;
     }
@@ -319,10 +323,12 @@ final class BlockAllocator {
 
     private void setFree(long b, boolean on) {
       long i = b - start;
+      int w = (int) (i >>> 6);
       if (on) {
-        free[(int) (i >>> 6)] |= 1L << i;
-      } else {
-        free[(int) (i >>> 6)] &= ~(1L << i);
+        free[w] |= 1L << i;
+        freeWords[w >>> 6] |= 1L << w;
+      } else if ((free[w] &= ~(1L << i)) == 0) {
+        freeWords[w >>> 6] &= ~(1L << w);
       }
     }
 
@@ -334,16 +340,23 @@ final class BlockAllocator {
       long i = from - start;
       int w = (int) (i >>> 6);
       long word = free[w] & (-1L << i);
-      while (true) {
-        if (word != 0) {
-          long b = start + ((long) w << 6) + Long.numberOfTrailingZeros(word);
-          return Math.min(b, end);
-        }
+      if (word == 0) {
+        // The summary skips 64 words (4096 blocks) of full bitmap per step.
         if (++w == free.length) {
           return end;
         }
+        int s = w >>> 6;
+        long summary = freeWords[s] & (-1L << w);
+        while (summary == 0) {
+          if (++s == freeWords.length) {
+            return end;
+          }
+          summary = freeWords[s];
+        }
+        w = (s << 6) + Long.numberOfTrailingZeros(summary);
         word = free[w];
       }
+      return Math.min(start + ((long) w << 6) + Long.numberOfTrailingZeros(word), end);
     }
 
     private boolean owned(long b) {

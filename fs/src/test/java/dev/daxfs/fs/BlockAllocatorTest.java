@@ -224,4 +224,25 @@ class BlockAllocatorTest {
     assertEquals(1000, BlockAllocator.defaultReserve(100_000));
     assertEquals(4096, BlockAllocator.defaultReserve(100_000_000));
   }
+
+  @Test
+  void findsTheLowestFreeBlockAcrossLongFullStretches() {
+    // One group of 30000 blocks: free blocks far apart make the search skip whole words of
+    // the bitmap and whole words of its summary.
+    BlockAllocator a = allFree(0, 30_000, 0);
+    List<long[]> all = new ArrayList<>();
+    a.allocate(30_000, 0, false, all);
+    long[] scattered = {29_999, 63, 64, 4_095, 4_096, 4_160, 17_000};
+    for (long b : scattered) {
+      a.free(b, 1);
+    }
+    long[] expected = scattered.clone();
+    java.util.Arrays.sort(expected);
+    for (long b : expected) {
+      List<long[]> one = new ArrayList<>();
+      a.allocate(1, 0, false, one);
+      assertArrayEquals(new long[] {b, 1}, one.get(0), "lowest free block first");
+    }
+    FsTesting.assertErrno(Errno.ENOSPC, () -> a.allocate(1, 0, false, new ArrayList<>()));
+  }
 }
