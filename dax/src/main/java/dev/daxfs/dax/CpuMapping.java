@@ -239,6 +239,9 @@ public final class CpuMapping {
       long to = Math.min(end, tableStart + TABLE_SIZE);
       for (long pageNo = from; pageNo < to; pageNo++) {
         int slot = (int) (pageNo & (TABLE_SIZE - 1));
+        if (!Pte.present((long) LONGS.getVolatile(t, slot))) {
+          continue; // nothing to zap; the exchange below would cost an atomic per page
+        }
         long pte = (long) LONGS.getAndSet(t, slot, Pte.NONE);
         if (Pte.present(pte)) {
           cleared = true;

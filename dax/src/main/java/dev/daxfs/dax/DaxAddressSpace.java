@@ -564,17 +564,19 @@ public final class DaxAddressSpace {
     checkRange(startIndex, endIndex);
     requireInvalidateLockHeld("layoutBusyPage");
     unmapRange(startIndex, endIndex);
-    for (long index : entries.indexesInRange(startIndex, endIndex)) {
-      long e = entries.get(index);
+    long[] busy = {-1};
+    entries.forEach(startIndex, endIndex, (chunk, slot, index, e) -> {
       if (EntryTable.locked(e)) {
         waitUnlocked(index);
-        e = entries.get(index);
+        e = EntryTable.get(chunk, slot);
       }
       if (EntryTable.isPage(e) && pages.isDmaBusy(EntryTable.pfn(e))) {
-        return OptionalLong.of(EntryTable.pfn(e));
+        busy[0] = EntryTable.pfn(e);
+        return false;
       }
-    }
-    return OptionalLong.empty();
+      return true;
+    });
+    return busy[0] < 0 ? OptionalLong.empty() : OptionalLong.of(busy[0]);
   }
 
   /**
@@ -646,35 +648,31 @@ public final class DaxAddressSpace {
     checkRange(startIndex, endIndex);
     requireInvalidateLockHeld("removeEntries");
     unmapRange(startIndex, endIndex);
-    boolean flushed = false;
-    for (long index : entries.indexesInRange(startIndex, endIndex)) {
+    boolean[] flushed = {false};
+    entries.forEach(startIndex, endIndex, (chunk, slot, index, e) -> {
       for (;;) {
-        long e = entries.get(index);
         if (e == 0) {
-          break;
+          return true;
         }
         if (EntryTable.locked(e)) {
           waitUnlocked(index);
-          continue;
-        }
-        if (EntryTable.isPage(e) && !pages.isIdle(EntryTable.pfn(e))) {
+        } else if (EntryTable.isPage(e) && !pages.isIdle(EntryTable.pfn(e))) {
           // gup's fast path may hold a speculative reference it is about to back out of: it
           // read the pte before the unmap and will find it gone when it revalidates. Such a
           // reference is brief, and no new one can come (faults and the slow path are blocked).
           awaitIdleUninterruptibly(EntryTable.pfn(e));
-          continue;
-        }
-        if (entries.compareAndSet(index, e, 0)) {
+        } else if (EntryTable.compareAndSet(chunk, slot, e, 0)) {
           if (EntryTable.isPage(e) && EntryTable.dirty(e)) {
             // Unmapped and idle: no CPU store or device write can follow the flush.
             region.flush(EntryTable.pfn(e) << PAGE_SHIFT, PAGE_SIZE);
-            flushed = true;
+            flushed[0] = true;
           }
-          break;
+          return true;
         }
+        e = EntryTable.get(chunk, slot);
       }
-    }
-    if (flushed) {
+    });
+    if (flushed[0]) {
       region.fence();
     }
   }
@@ -708,11 +706,10 @@ public final class DaxAddressSpace {
    */
   public int writeback(long startIndex, long endIndex) {
     checkRange(startIndex, endIndex);
-    int written = 0;
-    for (long index : entries.indexesInRange(startIndex, endIndex)) {
-      long seen = entries.get(index);
+    int[] written = {0};
+    entries.forEach(startIndex, endIndex, (chunk, slot, index, seen) -> {
       if (!EntryTable.isPage(seen) || !EntryTable.dirty(seen)) {
-        continue;
+        return true;
       }
       lockEntry(index);
       try {
@@ -725,16 +722,17 @@ public final class DaxAddressSpace {
           }
           region.flush(pfn << PAGE_SHIFT, PAGE_SIZE);
           setLocked(index, e & ~(EntryTable.DIRTY | EntryTable.LOCKED | EntryTable.WAITERS));
-          written++;
+          written[0]++;
         }
       } finally {
         unlockEntry(index);
       }
-    }
-    if (written > 0) {
+      return true;
+    });
+    if (written[0] > 0) {
       region.fence();
     }
-    return written;
+    return written[0];
   }
 
   // ---- checks ---------------------------------------------------------------------------------

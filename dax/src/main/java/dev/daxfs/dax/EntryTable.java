@@ -2,7 +2,6 @@ package dev.daxfs.dax;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -50,46 +49,70 @@ final class EntryTable {
     return c != null && LONGS.compareAndSet(c, (int) (index & (CHUNK - 1)), expected, update);
   }
 
-  /** Indexes in {@code [start, end)} that have an entry now, ascending (a snapshot). */
-  long[] indexesInRange(long start, long end) {
+  /** What {@link #forEach} calls for each entry it finds. */
+  interface Visitor {
+    /**
+     * Sees the entry of page {@code index}, read as {@code e} (never 0) from slot {@code slot}
+     * of {@code chunk}; returns false to stop the walk.
+     */
+    boolean visit(long[] chunk, int slot, long index, long e);
+  }
+
+  /**
+   * Calls {@code v} for every page in {@code [start, end)} that has an entry when the walk
+   * reaches it, ascending, until it returns false; returns whether the walk finished. Entries
+   * created behind the walk are not seen. One map lookup per chunk, none per page.
+   */
+  boolean forEach(long start, long end, Visitor v) {
     if (start >= end) {
-      return new long[0];
+      return true;
     }
-    long firstChunk = start >>> SHIFT;
-    long lastChunk = (end - 1) >>> SHIFT;
-    long[] chunkNumbers;
-    if (lastChunk - firstChunk < 2L * chunks.size() + 16) {
-      chunkNumbers = new long[(int) (lastChunk - firstChunk + 1)];
-      for (int i = 0; i < chunkNumbers.length; i++) {
-        chunkNumbers[i] = firstChunk + i;
-      }
-    } else {
-      chunkNumbers =
-          chunks.keySet().stream()
-              .mapToLong(Long::longValue)
-              .filter(k -> k >= firstChunk && k <= lastChunk)
-              .sorted()
-              .toArray();
-    }
-    long[] out = new long[16];
-    int n = 0;
-    for (long chunkNumber : chunkNumbers) {
+    for (long chunkNumber : chunkNumbers(start, end)) {
       long[] c = chunks.get(chunkNumber);
       if (c == null) {
         continue;
       }
       long base = chunkNumber << SHIFT;
-      for (int i = 0; i < CHUNK; i++) {
-        long index = base + i;
-        if (index >= start && index < end && (long) LONGS.getVolatile(c, i) != 0) {
-          if (n == out.length) {
-            out = Arrays.copyOf(out, n * 2);
-          }
-          out[n++] = index;
+      int from = (int) (Math.max(start, base) - base);
+      int to = (int) (Math.min(end, base + CHUNK) - base);
+      for (int i = from; i < to; i++) {
+        long e = (long) LONGS.getVolatile(c, i);
+        if (e != 0 && !v.visit(c, i, base + i, e)) {
+          return false;
         }
       }
     }
-    return Arrays.copyOf(out, n);
+    return true;
+  }
+
+  /** Numbers of the chunks that may hold entries of {@code [start, end)}, ascending. */
+  private long[] chunkNumbers(long start, long end) {
+    long firstChunk = start >>> SHIFT;
+    long lastChunk = (end - 1) >>> SHIFT;
+    if (lastChunk - firstChunk < 2L * chunks.size() + 16) {
+      long[] numbers = new long[(int) (lastChunk - firstChunk + 1)];
+      for (int i = 0; i < numbers.length; i++) {
+        numbers[i] = firstChunk + i;
+      }
+      return numbers;
+    }
+    // A huge range over a sparse file (a truncate to zero of a small mapped file): walk the
+    // chunks that exist instead of the range.
+    return chunks.keySet().stream()
+        .mapToLong(Long::longValue)
+        .filter(k -> k >= firstChunk && k <= lastChunk)
+        .sorted()
+        .toArray();
+  }
+
+  /** Reads slot {@code slot} of a chunk {@link #forEach} handed out. */
+  static long get(long[] chunk, int slot) {
+    return (long) LONGS.getVolatile(chunk, slot);
+  }
+
+  /** Compare-and-set on slot {@code slot} of a chunk {@link #forEach} handed out. */
+  static boolean compareAndSet(long[] chunk, int slot, long expected, long update) {
+    return LONGS.compareAndSet(chunk, slot, expected, update);
   }
 
   static boolean locked(long e) {
