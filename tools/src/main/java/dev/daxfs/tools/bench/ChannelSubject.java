@@ -12,7 +12,6 @@ import java.util.Properties;
 import java.util.stream.Stream;
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
-import dev.daxfs.pmem.Regions;
 import java.nio.file.FileSystem;
 
 /**
@@ -137,7 +136,7 @@ final class ChannelSubject implements FsSubject {
 
   /** A fresh directory in /dev/shm, direct buffers. */
   static ChannelSubject tmpfs(FsWorkload w) throws IOException {
-    Path root = Files.createTempDirectory(Regions.DEFAULT_DIRECTORY, "daxfs-bench-");
+    Path root = BenchFiles.newDirectory();
     try {
       return new ChannelSubject("tmpfs", "tmpfs: FileChannel over " + root
           + " (system calls)", root, true, w, () -> deleteTree(root));

@@ -106,7 +106,7 @@ final class DaxfsSubject implements FsSubject {
    */
   static DaxfsSubject open(FsWorkload w, long regionBytes, FlushModel model, boolean checksums,
       boolean counting) throws IOException {
-    Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-", ".region");
+    Path file = BenchFiles.newFile(".region");
     Files.delete(file);
     PmemRegion region = null;
     try {

@@ -69,7 +69,7 @@ final class MountBench {
   }
 
   static Result measure(int files, FlushModel model, boolean checksums) throws IOException {
-    Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-", ".region");
+    Path file = BenchFiles.newFile(".region");
     Files.delete(file);
     long size = regionBytesFor(files);
     RegionOptions create = RegionOptions.create(size)

@@ -189,7 +189,7 @@ public final class PmemBench implements Callable<Integer> {
 
   /** Runs the whole measurement on a fresh region file, removed afterwards. */
   static Result measure(long size, long budgetNanos, FlushModel model) throws IOException {
-    Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-", ".region");
+    Path file = BenchFiles.newFile(".region");
     Files.delete(file);
     try (PmemRegion region = Regions.open(file, RegionOptions.create(size)
         .withBackend(RegionOptions.Backend.EMULATED)

@@ -45,7 +45,7 @@ final class RawSubject implements FsSubject {
   }
 
   static RawSubject open(FsWorkload w, FlushModel model) throws IOException {
-    Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-", ".raw");
+    Path file = BenchFiles.newFile(".raw");
     Files.delete(file);
     PmemRegion region = null;
     try {

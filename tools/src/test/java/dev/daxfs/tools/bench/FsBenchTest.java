@@ -24,7 +24,7 @@ class FsBenchTest {
 
   private static List<Path> benchFiles() throws IOException {
     try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
-      return files.filter(p -> p.getFileName().toString().startsWith("daxfs-bench-")).toList();
+      return files.filter(p -> p.getFileName().toString().startsWith(BenchFiles.prefix())).toList();
     }
   }
 
