@@ -68,21 +68,43 @@ class ControlCommandsTest {
       return;
     }
     try {
-      // Streams still running when the mount ends: the unmount stops them first, then frees.
-      Path f = mount.mountpoint.resolve("left-running");
-      Files.write(f, new byte[1 << 16]);
+      // Streams still running when the mount ends, one holding a punch up, one pinning an
+      // unlinked file: the unmount stops them first, so the punch succeeds, the unmount is
+      // clean, and the orphan is freed with nothing pinning it.
+      Path held = mount.mountpoint.resolve("left-running");
+      Path orphan = mount.mountpoint.resolve("left-pinned");
+      Files.write(held, new byte[1 << 16]);
+      Files.write(orphan, new byte[1 << 16]);
       sh(mount.mountpoint, "daxfs dma " + mount.mountpoint + " start --device end0 --file "
-          + f + " --offset 0 --length 64K --hold-ms " + LONG_HOLD_MS + " --count 1"
-          + " && daxfs dma " + mount.mountpoint + " start --device end1 --file " + f
-          + " --offset 0 --length 8K --longterm --lease && rm " + f);
-      Run.Result r = mount.umount();
-      assertEquals(0, r.exit(), "umount: " + r.all());
-      assertTrue(r.out().contains("cleanly"), r.all());
+          + held + " --offset 0 --length 16K --hold-ms " + LONG_HOLD_MS + " --count 1"
+          + " && daxfs dma " + mount.mountpoint + " start --device end1 --file " + orphan
+          + " --offset 0 --length 8K --longterm --lease && rm " + orphan);
+      long breaks = stat().path("layout_breaks").asLong();
+      try (Background punch = punchProbe(held, 0, 16 << 10)) {
+        assertEquals("ready", punch.line());
+        await("the punch waits", ControlCommandsTest::stat,
+            n -> n.path("layout_breaks").asLong() > breaks);
+        Run.Result r = mount.umount();
+        assertEquals(0, r.exit(), "umount: " + r.all());
+        assertTrue(r.out().contains("cleanly"), r.all() + "; the mount's log: " + log());
+        assertEquals("ok", punch.line(), "the punch succeeded once the device stopped");
+      }
       Run.Result fsck = Run.daxfs(mount.runtime, 120, "fsck", mount.region.toString());
       assertEquals(0, fsck.exit(), "fsck after the unmount: " + fsck.all());
       assertTrue(fsck.out().contains(": clean;"), fsck.all());
     } finally {
       mount.close();
+    }
+  }
+
+  /** The mount process's log, for failure messages. */
+  private static String log() throws Exception {
+    try (var ds = Files.newDirectoryStream(mount.runtime, "*.log")) {
+      StringBuilder sb = new StringBuilder();
+      for (Path p : ds) {
+        sb.append(Files.readString(p));
+      }
+      return sb.toString();
     }
   }
 
@@ -217,6 +239,15 @@ class ControlCommandsTest {
       assertEquals(0, r.exit(), r.all());
     }
 
+    /** Whatever the program printed and nobody read yet. */
+    String rest() throws Exception {
+      StringBuilder sb = new StringBuilder();
+      for (String l; (l = out.readLine()) != null; ) {
+        sb.append(l).append('\n');
+      }
+      return sb.toString();
+    }
+
     /** Waits for the exit (a minute at most) and returns its status. */
     int exit() throws Exception {
       assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the program did not end");
@@ -227,6 +258,28 @@ class ControlCommandsTest {
     public void close() {
       process.destroyForcibly();
     }
+  }
+
+  /**
+   * A program that punches {@code [offset, +length)} of {@code f} with fallocate(2) and prints
+   * "ready" before and the result after ("ok" or the errno's name); it catches SIGINT, so an
+   * interrupted punch shows as EINTR.
+   */
+  private static Background punchProbe(Path f, long offset, long length) throws Exception {
+    Path probe = tmp.resolve("punch-probe.py");
+    Files.writeString(probe, String.join("\n",
+        "import ctypes, errno, os, signal, sys",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "signal.signal(signal.SIGINT, lambda s, f: None)",
+        "fd = os.open(sys.argv[1], os.O_RDWR)",
+        "print('ready', flush=True)",
+        "rc = libc.fallocate(fd, 3, ctypes.c_long(int(sys.argv[2])),"
+            + " ctypes.c_long(int(sys.argv[3])))",
+        "e = ctypes.get_errno()",
+        "print('ok' if rc == 0 else errno.errorcode.get(e, str(e)), flush=True)",
+        ""));
+    return new Background(List.of("python3", probe.toString(), f.toString(),
+        Long.toString(offset), Long.toString(length)), mount.mountpoint);
   }
 
   /** Starts a DMA stream from the shell and returns its id. */
@@ -371,20 +424,8 @@ class ControlCommandsTest {
         + " --count 1");
 
     // A program that catches SIGINT sees its fallocate fail with EINTR.
-    Path probe = tmp.resolve("punch-probe.py");
-    Files.writeString(probe, String.join("\n",
-        "import ctypes, errno, os, signal, sys",
-        "libc = ctypes.CDLL(None, use_errno=True)",
-        "signal.signal(signal.SIGINT, lambda s, f: None)",
-        "fd = os.open(sys.argv[1], os.O_RDWR)",
-        "print('ready', flush=True)",
-        "rc = libc.fallocate(fd, 3, ctypes.c_long(0), ctypes.c_long(16384))",
-        "e = ctypes.get_errno()",
-        "print('ok' if rc == 0 else errno.errorcode.get(e, str(e)), flush=True)",
-        ""));
     long breaks = stat().path("layout_breaks").asLong();
-    try (Background p = new Background(List.of("python3", probe.toString(), name),
-        mount.mountpoint)) {
+    try (Background p = punchProbe(file, 0, 16 << 10)) {
       assertEquals("ready", p.line());
       await("the punch breaks the layout", ControlCommandsTest::stat,
           n -> n.path("layout_breaks").asLong() > breaks);
