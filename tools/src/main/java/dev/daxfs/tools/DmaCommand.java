@@ -108,7 +108,8 @@ final class DmaCommand implements Runnable {
     long holdMs;
 
     @Option(names = "--longterm",
-        description = "Register the range once (FOLL_LONGTERM) and keep it until stopped.")
+        description = "Register the range once (FOLL_LONGTERM) and keep it until stopped; "
+            + "transfers go through the registration every interval.")
     boolean longTerm;
 
     @Option(names = "--odp",
@@ -133,7 +134,19 @@ final class DmaCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      MountControl.MountFile f = MountControl.inside(parent.mountpoint, file);
+      JsonNode s;
+      try (ControlClient c = MountControl.connect(parent.mountpoint)) {
+        s = c.request("dma_start", args(MountControl.inside(parent.mountpoint, file)));
+      } catch (ControlException e) {
+        throw MountControl.failed(e);
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(json ? Json.write(s) : s.path("id").asText());
+      return 0;
+    }
+
+    /** The members of the {@code dma_start} request. */
+    private Map<String, Object> args(MountControl.MountFile f) {
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("device", device);
       args.put("odp", odp);
@@ -147,10 +160,7 @@ final class DmaCommand implements Runnable {
       args.put("lease", lease);
       args.put("interval_ms", intervalMs);
       args.put("count", count);
-      JsonNode s = parent.request("dma_start", args);
-      PrintWriter out = spec.commandLine().getOut();
-      out.println(json ? Json.write(s) : s.path("id").asText());
-      return 0;
+      return args;
     }
   }
 

@@ -72,9 +72,9 @@ final class LeaseCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      MountControl.MountFile f = MountControl.inside(parent.mountpoint, file);
       PrintWriter out = spec.commandLine().getOut();
       try (ControlClient c = MountControl.connect(parent.mountpoint)) {
+        MountControl.MountFile f = MountControl.inside(parent.mountpoint, file);
         JsonNode r;
         try {
           r = c.request("lease_hold", Map.of("path", f.path(), "ino", f.ino(),
