@@ -260,26 +260,50 @@ class ControlCommandsTest {
     }
   }
 
+  /** Linux's EINTR, as the probe prints it. */
+  private static final String EINTR = "errno 4";
+
+  /** The probe's source: see {@link #punchProbe}. */
+  private static final String PROBE_C = String.join("\n",
+      "#define _GNU_SOURCE",
+      "#include <errno.h>",
+      "#include <fcntl.h>",
+      "#include <signal.h>",
+      "#include <stdio.h>",
+      "#include <stdlib.h>",
+      "static void caught(int sig) { (void) sig; }",
+      "int main(int argc, char **argv) {",
+      "  struct sigaction sa = {0};",
+      "  sa.sa_handler = caught;", // no SA_RESTART: an interrupted call returns EINTR
+      "  sigaction(SIGINT, &sa, NULL);",
+      "  int fd = open(argv[1], O_RDWR);",
+      "  if (fd < 0) { perror(argv[1]); return 2; }",
+      "  printf(\"ready\\n\");",
+      "  fflush(stdout);",
+      "  int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,",
+      "      atoll(argv[2]), atoll(argv[3]));",
+      "  if (rc == 0) printf(\"ok\\n\"); else printf(\"errno %d\\n\", errno);",
+      "  fflush(stdout);",
+      "  return 0;",
+      "}",
+      "");
+
   /**
    * A program that punches {@code [offset, +length)} of {@code f} with fallocate(2) and prints
-   * "ready" before and the result after ("ok" or the errno's name); it catches SIGINT, so an
-   * interrupted punch shows as EINTR.
+   * "ready" before and its own result after ("ok" or "errno N"); it catches SIGINT, so an
+   * interrupted punch shows as EINTR. Compiled on first use (gcc, as for the tools' layout
+   * probe).
    */
   private static Background punchProbe(Path f, long offset, long length) throws Exception {
-    Path probe = tmp.resolve("punch-probe.py");
-    Files.writeString(probe, String.join("\n",
-        "import ctypes, errno, os, signal, sys",
-        "libc = ctypes.CDLL(None, use_errno=True)",
-        "signal.signal(signal.SIGINT, lambda s, f: None)",
-        "fd = os.open(sys.argv[1], os.O_RDWR)",
-        "print('ready', flush=True)",
-        "rc = libc.fallocate(fd, 3, ctypes.c_long(int(sys.argv[2])),"
-            + " ctypes.c_long(int(sys.argv[3])))",
-        "e = ctypes.get_errno()",
-        "print('ok' if rc == 0 else errno.errorcode.get(e, str(e)), flush=True)",
-        ""));
-    return new Background(List.of("python3", probe.toString(), f.toString(),
-        Long.toString(offset), Long.toString(length)), mount.mountpoint);
+    Path exe = tmp.resolve("punch-probe");
+    if (!Files.exists(exe)) {
+      Path src = Files.writeString(tmp.resolve("punch-probe.c"), PROBE_C);
+      Run.Result cc = Run.run(List.of("gcc", "-O1", "-o", exe.toString(), src.toString()),
+          Map.of(), tmp, 120);
+      assertEquals(0, cc.exit(), "compiling the punch probe: " + cc.all());
+    }
+    return new Background(List.of(exe.toString(), f.toString(), Long.toString(offset),
+        Long.toString(length)), mount.mountpoint);
   }
 
   /** Starts a DMA stream from the shell and returns its id. */
@@ -430,7 +454,7 @@ class ControlCommandsTest {
       await("the punch breaks the layout", ControlCommandsTest::stat,
           n -> n.path("layout_breaks").asLong() > breaks);
       p.signal("INT");
-      assertEquals("EINTR", p.line(), "fallocate's result after SIGINT");
+      assertEquals(EINTR, p.line(), "fallocate's result after SIGINT");
       assertEquals(0, p.exit());
     }
     assertTrue(stream(id).path("in_flight").asBoolean(), "the DMA still holds the pages");
