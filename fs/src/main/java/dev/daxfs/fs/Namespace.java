@@ -157,6 +157,7 @@ final class Namespace {
     int type = mode & Mode.S_IFMT;
     long ino = vol.inodes.reserve(vol.allocator);
     InodeLog log = null;
+    Inode in = null;
     Txn txn = new Txn(vol, false);
     try {
       log = InodeLog.create(vol.region, vol.allocator, ino, 0, false);
@@ -176,7 +177,7 @@ final class Namespace {
       vol.inodes.prepare(ino, generation, type, log.headBlock(), log.pendingTail());
       log.committed();
 
-      Inode in = new Inode(ino, generation, type, vol.dataChecksums());
+      in = new Inode(ino, generation, type, vol.dataChecksums());
       in.log = log;
       ByteBuffer p = ByteBuffer.wrap(init.array()).order(ByteOrder.LITTLE_ENDIAN);
       p.position(LogEntry.HEADER);
@@ -189,10 +190,15 @@ final class Namespace {
 
       txn.append(dir, Entries.dentryAdd(name, ino, mode, dir.dir.reserveCookie(), now));
       txn.word(vol.inodes.slotOffset(ino) + InodeTable.VALID, InodeTable.validWord(ino, true));
-      txn.commit();
+      // In the cache before the slot turns valid: a thread holding a stale number (of an
+      // inode this one replaces) must find this object, never load a second copy from media.
       vol.cache.put(in);
+      txn.commit();
       return in;
     } catch (RuntimeException e) {
+      if (in != null) {
+        vol.cache.remove(ino, in);
+      }
       txn.abort();
       if (log != null) {
         log.freePages(vol.allocator);

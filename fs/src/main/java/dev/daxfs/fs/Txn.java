@@ -34,11 +34,15 @@ final class Txn {
   /** Inodes with appended entries, in first-append order. */
   private final List<Inode> touched = new ArrayList<>(4);
 
-  /** Appended entries to apply after commit: inode, sealed bytes, region offset. */
-  private final List<Object[]> appended = new ArrayList<>(4);
+  /** Appended entries to apply after commit, in order: their inode, bytes and offset. */
+  private final List<Inode> appendedInodes = new ArrayList<>(2);
+
+  private final List<byte[]> appendedBytes = new ArrayList<>(2);
+
+  private long[] appendedOffsets = new long[2];
 
   /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
-  private final Map<Long, Long> words = new LinkedHashMap<>();
+  private Map<Long, Long> words = Map.of();
 
   /** Blocks to free once committed, as runs: starts and lengths, merged when adjacent. */
   private long[] freeStarts = new long[8];
@@ -49,10 +53,10 @@ final class Txn {
   private int freeRuns;
 
   /** Blocks allocated for this operation: returned to the allocator if it aborts. */
-  private final List<long[]> allocated = new ArrayList<>();
+  private List<long[]> allocated = List.of();
 
   /** Actions to run after a successful commit (DRAM bookkeeping). */
-  private final List<Runnable> afterCommit = new ArrayList<>();
+  private List<Runnable> afterCommit = List.of();
 
   /** Set by commit or abort. */
   private boolean finished;
@@ -69,11 +73,20 @@ final class Txn {
     }
     long at = in.log.append(entry, vol.allocator, mayUseReserve || logMayUseReserve,
         !vol.switches.skipEntryFlush);
-    appended.add(new Object[] {in, entry.array(), at});
+    int k = appendedInodes.size();
+    if (k == appendedOffsets.length) {
+      appendedOffsets = java.util.Arrays.copyOf(appendedOffsets, k * 2);
+    }
+    appendedInodes.add(in);
+    appendedBytes.add(entry.array());
+    appendedOffsets[k] = at;
   }
 
   /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
   void word(long offset, long value) {
+    if (words.isEmpty()) {
+      words = new LinkedHashMap<>();
+    }
     words.put(offset, value);
   }
 
@@ -94,11 +107,17 @@ final class Txn {
 
   /** Records blocks allocated for this operation, so that an abort frees them again. */
   void allocated(long start, long len) {
+    if (allocated.isEmpty()) {
+      allocated = new ArrayList<>(2);
+    }
     allocated.add(new long[] {start, len});
   }
 
   /** Runs {@code r} after a successful commit. */
   void afterCommit(Runnable r) {
+    if (afterCommit.isEmpty()) {
+      afterCommit = new ArrayList<>(2);
+    }
     afterCommit.add(r);
   }
 
@@ -132,19 +151,23 @@ final class Txn {
         in.log.committed();
       }
     }
-    for (Object[] a : appended) {
-      Inode in = (Inode) a[0];
-      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
-      int type = p.getShort(0) & 0xFFFF;
-      p.position(LogEntry.HEADER);
-      in.apply(type, p, (Long) a[2], vol.blockCount(),
-          (block, page) -> freeAfterCommit(block, 1));
-    }
+    applyAppended();
     freeCollected();
     for (Inode in : touched) {
       vol.cleaner.committed(in);
     }
     runAfter();
+  }
+
+  /** Applies every appended entry to its DRAM inode, in order, collecting freed blocks. */
+  private void applyAppended() {
+    Inode.Freed freed = (block, page) -> freeAfterCommit(block, 1);
+    for (int k = 0; k < appendedInodes.size(); k++) {
+      ByteBuffer p = ByteBuffer.wrap(appendedBytes.get(k)).order(ByteOrder.LITTLE_ENDIAN);
+      int type = p.getShort(0) & 0xFFFF;
+      p.position(LogEntry.HEADER);
+      appendedInodes.get(k).apply(type, p, appendedOffsets[k], vol.blockCount(), freed);
+    }
   }
 
   /** Frees the blocks the applied entries released, in coalesced runs. */
@@ -214,13 +237,7 @@ final class Txn {
     vol.region.storeLong(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL,
         in.log.pendingTailWord());
     in.log.committed();
-    for (Object[] a : appended) {
-      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
-      int type = p.getShort(0) & 0xFFFF;
-      p.position(LogEntry.HEADER);
-      in.apply(type, p, (Long) a[2], vol.blockCount(),
-          (block, page) -> freeAfterCommit(block, 1));
-    }
+    applyAppended();
     freeCollected();
     runAfter();
   }
