@@ -126,10 +126,16 @@ final class DmaStream {
   /** The long-term registration, or null. Guarded by this. */
   private DmaRegistration registration;
 
-  /** The hold of the short-term transfer in flight (completing it ends the hold), or null. */
+  /**
+   * The hold of the short-term transfer in flight (completing it ends the hold), or null.
+   * Guarded by this.
+   */
   private CompletableFuture<Void> hold;
 
-  /** Completes once the transfer in flight has ended and been counted; null before the first. */
+  /**
+   * Completes once the latest transfer has ended and been counted; null before the first.
+   * Guarded by this.
+   */
   private CompletableFuture<Void> inFlight;
 
   /** The next round, scheduled after the interval, or null. Guarded by this. */
