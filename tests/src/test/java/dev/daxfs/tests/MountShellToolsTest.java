@@ -352,25 +352,27 @@ class MountShellToolsTest {
   }
 
   @Test
-  void statReportsLayoutBreaksAndOmitsPinCounters() throws Exception {
+  void statReportsLayoutBreaksAndPinCounters() throws Exception {
     JsonNode before = mount.stat();
     ok("head -c 65536 /dev/urandom > f && fallocate --punch-hole -o 0 -l 8192 f"
         + " && truncate -s 4096 f");
     JsonNode after = mount.stat();
     assertTrue(after.path("layout_breaks").asLong() >= before.path("layout_breaks").asLong() + 2,
         "punch and truncate break layouts: " + after);
-    for (String name : new String[] {"layout_waits", "layout_wait_ms", "etxtbsy_refusals",
-        "orphans_reaped", "space", "inodes", "mount"}) {
+    for (String name : new String[] {"layout_waits", "layout_wait_ms", "layout_wait_max_ms",
+        "etxtbsy_refusals", "orphans_reaped", "orphans_pending", "log_cleanings",
+        "log_pages_freed", "pins_acquired", "pins_released", "pins_outstanding",
+        "misdirected_writes", "odp_invalidations", "leases_held", "devices", "space", "inodes",
+        "mount"}) {
       assertTrue(after.has(name), name + " in " + after);
     }
-    for (String name : new String[] {"pins_acquired", "pins_released", "pins_outstanding",
-        "misdirected_writes"}) {
-      assertFalse(after.has(name), name + " comes with the pin layer, not as a made-up zero");
-    }
+    assertEquals(0, after.path("pins_outstanding").asLong(), "no device pins anything here");
+    assertEquals(0, after.path("misdirected_writes").asLong());
     assertEquals(mount.mountpoint.toRealPath().toString(), after.path("mountpoint").asText());
     Run.Result text = Run.daxfs(mount.runtime, 60, "stat", mount.mountpoint.toString());
     assertEquals(0, text.exit(), text.all());
     assertTrue(text.out().contains("layout breaks: "), text.out());
     assertTrue(text.out().contains("space: "), text.out());
+    assertTrue(text.out().contains("pins: "), text.out());
   }
 }

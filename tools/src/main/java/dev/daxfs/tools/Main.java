@@ -26,6 +26,8 @@ import picocli.CommandLine.Command;
       MountCommand.class,
       UmountCommand.class,
       StatCommand.class,
+      DmaCommand.class,
+      LeaseCommand.class,
       FsckCommand.class,
       ScrubCommand.class,
       BenchCommand.class
@@ -80,7 +82,7 @@ public final class Main implements Runnable {
     public int handleExecutionException(
         Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
       PrintWriter err = cmd.getErr();
-      err.println("daxfs " + cmd.getCommandName() + ": " + Messages.sentence(e));
+      err.println(cmd.getCommandSpec().qualifiedName() + ": " + Messages.sentence(e));
       if ("1".equals(System.getenv("DAXFS_DEBUG"))) {
         e.printStackTrace(err);
       }

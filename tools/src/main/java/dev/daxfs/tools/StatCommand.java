@@ -3,9 +3,6 @@ package dev.daxfs.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.daxfs.tools.control.ControlClient;
 import dev.daxfs.tools.control.ControlException;
-import dev.daxfs.tools.mount.MountPoints;
-import dev.daxfs.tools.mount.RuntimeDir;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -24,7 +21,11 @@ import picocli.CommandLine.Parameters;
       "Show a mounted daxfs's space, inodes and counters.",
       "",
       "Free and used space, inodes, how the mount went (recovery time and reason), layout"
-          + " breaks and waits, and the other counters, read from the mount's control socket.",
+          + " breaks and waits, ETXTBSY refusals and leases, pins acquired, released and"
+          + " outstanding (in all and per DMA device), misdirected DMA writes (always 0), ODP"
+          + " invalidations, orphans and log cleaning, read from the mount's control socket."
+          + " --json names them pins_acquired, pins_released, pins_outstanding, layout_breaks,"
+          + " layout_waits, misdirected_writes, and so on.",
       ""
     })
 final class StatCommand implements Callable<Integer> {
@@ -42,20 +43,18 @@ final class StatCommand implements Callable<Integer> {
       "data_checksums", "pid", "mounted_at", "space", "inodes", "mount", "layout_breaks",
       "layout_waits", "layout_wait_ms", "layout_wait_max_ms", "etxtbsy_refusals",
       "in_place_writes", "in_place_writes_for_space", "checksum_errors", "media_errors",
-      "orphans_reaped", "fuse");
+      "orphans_reaped", "orphans_pending", "log_cleanings", "log_pages_freed", "pins_acquired",
+      "pins_released", "pins_outstanding", "pin_misuse", "misdirected_writes",
+      "odp_invalidations", "odp_retries", "dma_streams", "page_cache_invalidations", "devices",
+      "leases_held", "leases", "fuse");
 
   @Override
   public Integer call() throws Exception {
-    Path mp = MountPoints.canonical(mountpoint);
-    Path socket = RuntimeDir.forCurrentUser().files(mp).socket();
     JsonNode s;
-    try (ControlClient c = ControlClient.connect(socket)) {
+    try (ControlClient c = MountControl.connect(mountpoint)) {
       s = c.request("stat");
-    } catch (IOException e) {
-      throw new IllegalStateException("no daxfs is mounted on " + mp + " (nothing answers on "
-          + socket + ")");
     } catch (ControlException e) {
-      throw new IllegalStateException(e.getMessage());
+      throw MountControl.failed(e);
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -89,10 +88,35 @@ final class StatCommand implements Callable<Integer> {
         + "ETXTBSY refusals: %d%n", s.path("layout_breaks").asLong(),
         s.path("layout_waits").asLong(), s.path("layout_wait_ms").asDouble(),
         s.path("layout_wait_max_ms").asDouble(), s.path("etxtbsy_refusals").asLong());
+    out.printf("  leases held: %d%n", s.path("leases_held").asLong());
+    for (JsonNode l : s.path("leases")) {
+      out.printf("    %s [%d, +%d) held by %s%n", l.path("path").asText(),
+          l.path("offset").asLong(), l.path("length").asLong(), l.path("holder").asText());
+    }
+    out.printf("  pins: %d acquired, %d released, %d outstanding (pages); misdirected DMA "
+        + "writes: %d%s%n", s.path("pins_acquired").asLong(), s.path("pins_released").asLong(),
+        s.path("pins_outstanding").asLong(), s.path("misdirected_writes").asLong(),
+        s.path("pin_misuse").asLong() > 0
+            ? "; pin misuse refused: " + s.path("pin_misuse").asLong() : "");
+    out.printf("  DMA: %d streams active, ODP invalidations: %d (transfers retried: %d), "
+        + "cached page ranges dropped after DMA: %d%n", s.path("dma_streams").asLong(),
+        s.path("odp_invalidations").asLong(), s.path("odp_retries").asLong(),
+        s.path("page_cache_invalidations").asLong());
+    for (JsonNode d : s.path("devices")) {
+      out.printf("    device %s%s: %d pages pinned, %d registrations, %d transfers (%d failed), "
+          + "%d bytes written, %d read, %d misdirected%n", d.path("name").asText(),
+          d.path("odp").asBoolean() ? " (ODP)" : "", d.path("pins_outstanding").asLong(),
+          d.path("registrations").asLong(), d.path("transfers_completed").asLong(),
+          d.path("transfers_failed").asLong(), d.path("bytes_written").asLong(),
+          d.path("bytes_read").asLong(), d.path("misdirected_writes").asLong());
+    }
+    out.printf("  orphans: %d pending, %d reaped; log cleanings: %d (%d log pages freed)%n",
+        s.path("orphans_pending").asLong(), s.path("orphans_reaped").asLong(),
+        s.path("log_cleanings").asLong(), s.path("log_pages_freed").asLong());
     out.printf("  writes in place: %d (for lack of space: %d), checksum errors: %d, "
-        + "media errors: %d, orphans reaped: %d%n", s.path("in_place_writes").asLong(),
+        + "media errors: %d%n", s.path("in_place_writes").asLong(),
         s.path("in_place_writes_for_space").asLong(), s.path("checksum_errors").asLong(),
-        s.path("media_errors").asLong(), s.path("orphans_reaped").asLong());
+        s.path("media_errors").asLong());
     for (Iterator<Map.Entry<String, JsonNode>> it = s.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!SHOWN.contains(e.getKey())) {

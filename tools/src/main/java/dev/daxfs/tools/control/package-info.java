@@ -14,10 +14,18 @@
  * </ol>
  *
  * <p>A connection is a <em>session</em>. Whatever a session's requests create that must not
- * outlive their client (a layout lease held by {@code daxfs lease}, a DMA stream started
- * without a lease of its own) is registered with the session and released when the connection
+ * outlive their client (a layout lease held by {@code daxfs lease hold}) is registered with the
+ * session ({@link dev.daxfs.tools.control.ControlSession#own}) and released when the connection
  * closes, however it closes: the client's exit, Ctrl-C, or kill -9 (the kernel closes its
- * socket). Requests: {@code ping}, {@code stat}, {@code unmount}; {@code dma} and {@code lease}
- * requests register as further operations ({@link dev.daxfs.tools.control.ControlHandler}).
+ * socket). DMA streams are the mount's, not a session's: they run until stopped.
+ *
+ * <p>Requests of a mount ({@link dev.daxfs.tools.control.ControlHandler}s registered by the
+ * mount process): {@code ping}; {@code stat}; {@code unmount}; {@code dma_start} (members
+ * {@code device}, {@code odp}, {@code path} from the mount's root, {@code ino}, {@code offset},
+ * {@code length}, {@code write}, {@code hold_ms}, {@code longterm}, {@code lease}, {@code
+ * interval_ms}, {@code count}; answers the stream); {@code dma_list} (answers {@code
+ * streams}); {@code dma_stop} ({@code stream}: the id; answers the stream as it ended); {@code
+ * lease_hold} ({@code path}, {@code ino}, {@code offset}, {@code length}, {@code pid}; answers
+ * the leased range, whole pages, held until the session ends).
  */
 package dev.daxfs.tools.control;

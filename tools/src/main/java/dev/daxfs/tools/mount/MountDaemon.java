@@ -1,8 +1,11 @@
 package dev.daxfs.tools.mount;
 
+import dev.daxfs.fs.Cred;
 import dev.daxfs.fs.DaxFs;
 import dev.daxfs.fs.MkfsOptions;
 import dev.daxfs.fs.MountReport;
+import dev.daxfs.gup.DmaEmulator;
+import dev.daxfs.gup.Gup;
 import dev.daxfs.pmem.PmemRegion;
 import dev.daxfs.pmem.RegionException;
 import dev.daxfs.pmem.RegionOptions;
@@ -11,6 +14,7 @@ import dev.daxfs.pmem.Sizes;
 import dev.daxfs.tools.control.ControlException;
 import dev.daxfs.tools.control.ControlHandler;
 import dev.daxfs.tools.control.ControlServer;
+import dev.daxfs.tools.fuse.FuseException;
 import dev.daxfs.tools.fuse.FuseMount;
 import dev.daxfs.tools.fuse.FuseMountException;
 import java.io.IOException;
@@ -71,6 +75,15 @@ public final class MountDaemon {
   private final MountStatus status;
   private final PrintWriter out;
 
+  /** The mount's DMA emulator: its devices pin through their own {@link Gup}. */
+  private final DmaEmulator dma;
+
+  /** DMA streams started through the control socket; stopped first when the mount ends. */
+  private final DmaStreams streams;
+
+  /** Layout leases held by control sessions; released when the mount ends. */
+  private final SessionLeases leases;
+
   /** The control server; set once started, before the mount is announced. */
   private volatile ControlServer control;
 
@@ -100,6 +113,32 @@ public final class MountDaemon {
     this.files = files;
     this.status = status;
     this.out = out;
+    this.dma = new DmaEmulator(new Gup());
+    // The control socket is the owner's alone, so its requests act as the owner.
+    Cred owner = Cred.of((int) Math.max(0, RuntimeDir.uid()),
+        (int) Math.max(0, RuntimeDir.gid()));
+    this.streams = new DmaStreams(fs, owner, dma, this::dropCachedPages);
+    this.leases = new SessionLeases(fs, owner);
+    status.addSection(streams::addStats);
+    status.addSection(m -> {
+      m.put("leases_held", leases.size() + streams.leases());
+      m.put("leases", leases.describe());
+    });
+  }
+
+  /**
+   * Drops the kernel's cached pages of a range a device wrote ({@link KernelCache}). Once the
+   * session is gone there is nothing left to drop.
+   */
+  private void dropCachedPages(long ino, long offset, long length) {
+    try {
+      fuse.notifyInvalInode(ino, offset, length);
+    } catch (FuseException e) {
+      if (e.errno() != dev.daxfs.tools.fuse.Errno.ENOTCONN) {
+        throw new IllegalStateException("the kernel refused to drop cached pages of inode "
+            + ino + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /**
@@ -333,6 +372,10 @@ public final class MountDaemon {
         "mountpoint", mountpoint.toString()));
     h.put("stat", (s, r) -> status.snapshot());
     h.put("unmount", (s, r) -> requestUnmount());
+    h.put("dma_start", (s, r) -> streams.start(r));
+    h.put("dma_list", (s, r) -> streams.list());
+    h.put("dma_stop", (s, r) -> streams.stop(r));
+    h.put("lease_hold", leases::hold);
     return h;
   }
 
@@ -386,6 +429,9 @@ public final class MountDaemon {
     Unmounted result = new Unmounted(false, "unmounting " + mountpoint + " failed; the next "
         + "mount recovers the region");
     try {
+      // Devices first: a truncate waiting for their pages can then finish, and daxfs frees its
+      // orphans at unmount on the understanding that no device holds their pages.
+      stopDevices();
       fuse.unmount();
       if (fuse.isMounted()) {
         // A request is still running inside daxfs: unmounting or unmapping the region under it
@@ -417,6 +463,19 @@ public final class MountDaemon {
         c.close();
       }
       stopped.complete(null);
+    }
+  }
+
+  /** Stops every DMA stream, releases every lease and closes the DMA emulator. */
+  private void stopDevices() {
+    try {
+      streams.close();
+    } finally {
+      try {
+        leases.close();
+      } finally {
+        dma.close();
+      }
     }
   }
 

@@ -21,10 +21,12 @@ import java.util.function.Consumer;
  * zero): {@code mountpoint}, {@code region}, {@code pid}, {@code mounted_at}; {@code space}
  * and {@code inodes}; {@code mount} (how the mount went: formatted, clean or recovered, why,
  * how long); the counters at top level ({@code layout_breaks}, {@code layout_waits},
- * {@code layout_wait_ms}, {@code layout_wait_max_ms}, {@code etxtbsy_refusals}, ...); {@code
- * fuse}. The pin layer adds {@code pins_acquired}, {@code pins_released}, {@code
- * pins_outstanding}, {@code misdirected_writes} and a {@code devices} list at top level through
- * {@link #addSection}.
+ * {@code layout_wait_ms}, {@code layout_wait_max_ms}, {@code etxtbsy_refusals}, {@code
+ * orphans_pending}, {@code log_cleanings}, {@code log_pages_freed}, ...); {@code fuse}. The
+ * mount's DMA streams add {@code pins_acquired}, {@code pins_released}, {@code
+ * pins_outstanding}, {@code misdirected_writes}, {@code odp_invalidations} and a {@code devices}
+ * list ({@link DmaStreams#addStats}), and its leases {@code leases_held} and {@code leases}, at
+ * top level through {@link #addSection}.
  */
 final class MountStatus {
 
@@ -98,6 +100,9 @@ final class MountStatus {
     m.put("checksum_errors", st.checksumErrors.sum());
     m.put("media_errors", st.mediaErrors.sum());
     m.put("orphans_reaped", st.orphansReaped.sum());
+    m.put("orphans_pending", fs.orphansPending());
+    m.put("log_cleanings", st.logCleanings.sum());
+    m.put("log_pages_freed", st.logPagesFreed.sum());
     for (Consumer<Map<String, Object>> section : sections) {
       section.accept(m);
     }

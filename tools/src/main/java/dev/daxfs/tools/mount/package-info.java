@@ -10,6 +10,10 @@
  *       DaxFs, FUSE session, control socket, and the clean unmount however the mount ends.
  *   <li>{@link dev.daxfs.tools.mount.Detached}: starting that process in its own session and
  *       waiting until the mount is live; {@link dev.daxfs.tools.mount.Unmount}: ending it.
+ *   <li>{@code DmaStreams} and {@code DmaStream}: {@code daxfs dma}, the mount's emulated
+ *       devices moving data into its files; {@code SessionLeases}: {@code daxfs lease hold};
+ *       {@code DaemonFile}: a file the mount process holds open for either; {@code
+ *       KernelCache}: dropping the kernel's cached pages after a device wrote.
  *   <li>{@link dev.daxfs.tools.mount.RuntimeDir} and {@link dev.daxfs.tools.mount.MountRecord}:
  *       where a mount's socket, record and log live, found again from the mount point.
  * </ul>

@@ -127,7 +127,7 @@ class FsBenchTest {
       String err = run.err().strip();
       assertFalse(err.contains("\n"), "one line: " + err);
       assertFalse(err.contains("Exception"), "no exception names: " + err);
-      assertTrue(err.startsWith("daxfs fs: ") && err.endsWith("."), err);
+      assertTrue(err.startsWith("daxfs bench fs: ") && err.endsWith("."), err);
       assertTrue(err.contains(c[0]), err);
     }
   }
@@ -139,8 +139,9 @@ class FsBenchTest {
     Run run = PmemBenchTest.daxfs("bench", "fs", "--file-size", "1G", "--region-size", "60G");
     assertEquals(1, run.status(), run.err());
     assertEquals("", run.out());
-    assertTrue(run.err().strip().matches("daxfs fs: this run needs 6[0-9.]+ GiB in /dev/shm but"
-        + " only [0-9.]+ GiB is free; use a smaller --region-size or --file-size[.]"), run.err());
+    assertTrue(run.err().strip().matches("daxfs bench fs: this run needs 6[0-9.]+ GiB in /dev/shm"
+        + " but only [0-9.]+ GiB is free; use a smaller --region-size or --file-size[.]"),
+        run.err());
   }
 
   /** Ratios are medians of per-round ratios, not ratios of medians; targets judge them. */

@@ -84,7 +84,7 @@ class PmemBenchTest {
       String err = run.err().strip();
       assertFalse(err.contains("\n"), "one line: " + err);
       assertFalse(err.contains("Exception"), "no exception names: " + err);
-      assertTrue(err.startsWith("daxfs pmem: ") && err.endsWith("."), err);
+      assertTrue(err.startsWith("daxfs bench pmem: ") && err.endsWith("."), err);
       assertTrue(err.contains(c[0]), err);
     }
   }
