@@ -13,6 +13,13 @@ public final class FsStats {
   /** Longest single wait, ns. */
   public final java.util.concurrent.atomic.AtomicLong layoutWaitMaxNanos =
       new java.util.concurrent.atomic.AtomicLong();
+  /** Layout breaks waiting for a DMA-busy page right now. */
+  public final java.util.concurrent.atomic.AtomicLong layoutWaitsInProgress =
+      new java.util.concurrent.atomic.AtomicLong();
+  /** Layout-break waits that ended in EINTR (the caller was interrupted). */
+  public final LongAdder layoutWaitsInterrupted = new LongAdder();
+  /** Layout-break waits that ended in ETIMEDOUT (the mount's bound passed). */
+  public final LongAdder layoutWaitsTimedOut = new LongAdder();
   /** Truncates and punches refused with ETXTBSY because a layout lease covered them. */
   public final LongAdder leaseRefusals = new LongAdder();
   /** Writes that went in place because the page was mapped or DMA-busy. */

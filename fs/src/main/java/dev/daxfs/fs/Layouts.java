@@ -115,9 +115,19 @@ final class Layouts {
       if (busy.isPresent()) {
         long t0 = System.nanoTime();
         long bound = vol.options.layoutWaitTimeoutNanos;
-        boolean idle = s.breakLayouts(first, end, bound == 0 ? null : Duration.ofNanos(bound));
-        vol.stats.recordWait(System.nanoTime() - t0);
+        boolean idle;
+        vol.stats.layoutWaitsInProgress.incrementAndGet();
+        try {
+          idle = s.breakLayouts(first, end, bound == 0 ? null : Duration.ofNanos(bound));
+        } catch (InterruptedException e) {
+          vol.stats.layoutWaitsInterrupted.increment();
+          throw e;
+        } finally {
+          vol.stats.layoutWaitsInProgress.decrementAndGet();
+          vol.stats.recordWait(System.nanoTime() - t0);
+        }
         if (!idle) {
+          vol.stats.layoutWaitsTimedOut.increment();
           throw new ErrnoException(Errno.ETIMEDOUT, "pages of inode " + in.ino
               + " stayed DMA-busy longer than the mount's layout-wait bound");
         }

@@ -160,11 +160,18 @@ class MmapTest {
       }
     });
     t.start();
-    Thread.sleep(100);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (fs.stats().layoutWaitsInProgress.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(1, fs.stats().layoutWaitsInProgress.get(), "the punch waits for the pin");
     t.interrupt();
     t.join(10_000);
     assertEquals(Errno.EINTR, failure[0].errno());
     assertEquals(pfn, blockOf(1), "the punch changed nothing");
+    assertEquals(0, fs.stats().layoutWaitsInProgress.get());
+    assertEquals(1, fs.stats().layoutWaitsInterrupted.sum());
+    assertEquals(0, fs.stats().layoutWaitsTimedOut.sum());
     fs.pageDescriptors().unpin(pfn);
     m.close();
   }

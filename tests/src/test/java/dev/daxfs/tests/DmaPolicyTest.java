@@ -232,6 +232,8 @@ class DmaPolicyTest {
         assertErrno(Errno.ETIMEDOUT, () -> fx.fs.setattr(ROOT, a.ino(),
             SetAttr.create().size(P).handle(a)), "truncate under a leaseless long-term pin");
         assertEquals(8 * P, fx.fs.getattr(a.ino()).size());
+        assertEquals(1, fx.fs.stats().layoutWaitsTimedOut.sum());
+        assertEquals(0, fx.fs.stats().layoutWaitsInProgress.get());
         assertTrue(reg.isOpen(), "the registration still holds its pins");
       }
       fx.fs.setattr(ROOT, a.ino(), SetAttr.create().size(P).handle(a));

@@ -41,7 +41,8 @@ final class StatCommand implements Callable<Integer> {
   /** Members printed by the text layout; any others are printed after them as they come. */
   private static final Set<String> SHOWN = Set.of("mountpoint", "region", "backend",
       "data_checksums", "pid", "mounted_at", "space", "inodes", "mount", "layout_breaks",
-      "layout_waits", "layout_wait_ms", "layout_wait_max_ms", "etxtbsy_refusals",
+      "layout_waits", "layout_wait_ms", "layout_wait_max_ms", "layout_waits_in_progress",
+      "layout_waits_interrupted", "layout_waits_timed_out", "etxtbsy_refusals",
       "in_place_writes", "in_place_writes_for_space", "checksum_errors", "media_errors",
       "orphans_reaped", "orphans_pending", "log_cleanings", "log_pages_freed", "pins_acquired",
       "pins_released", "pins_outstanding", "pin_misuse", "misdirected_writes",
@@ -84,10 +85,12 @@ final class StatCommand implements Callable<Integer> {
           m.path("damaged_inodes").asLong(),
           m.path("used_backup_superblock").asBoolean() ? ", backup superblock used" : "");
     }
-    out.printf("  layout breaks: %d, waits: %d (%.1f ms in all, longest %.1f ms), "
-        + "ETXTBSY refusals: %d%n", s.path("layout_breaks").asLong(),
+    out.printf("  layout breaks: %d, waits: %d (%.1f ms in all, longest %.1f ms; %d waiting now, "
+        + "%d interrupted, %d timed out), ETXTBSY refusals: %d%n", s.path("layout_breaks").asLong(),
         s.path("layout_waits").asLong(), s.path("layout_wait_ms").asDouble(),
-        s.path("layout_wait_max_ms").asDouble(), s.path("etxtbsy_refusals").asLong());
+        s.path("layout_wait_max_ms").asDouble(), s.path("layout_waits_in_progress").asLong(),
+        s.path("layout_waits_interrupted").asLong(), s.path("layout_waits_timed_out").asLong(),
+        s.path("etxtbsy_refusals").asLong());
     out.printf("  leases held: %d%n", s.path("leases_held").asLong());
     for (JsonNode l : s.path("leases")) {
       out.printf("    %s [%d, +%d) held by %s%n", l.path("path").asText(),

@@ -94,6 +94,9 @@ final class MountStatus {
     m.put("layout_waits", st.layoutWaits.sum());
     m.put("layout_wait_ms", st.layoutWaitNanos.sum() / 1_000_000.0);
     m.put("layout_wait_max_ms", st.layoutWaitMaxNanos.get() / 1_000_000.0);
+    m.put("layout_waits_in_progress", st.layoutWaitsInProgress.get());
+    m.put("layout_waits_interrupted", st.layoutWaitsInterrupted.sum());
+    m.put("layout_waits_timed_out", st.layoutWaitsTimedOut.sum());
     m.put("etxtbsy_refusals", st.leaseRefusals.sum());
     m.put("in_place_writes", st.inPlaceWrites.sum());
     m.put("in_place_writes_for_space", st.inPlaceForSpace.sum());
