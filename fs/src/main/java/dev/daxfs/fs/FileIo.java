@@ -944,6 +944,11 @@ final class FileIo {
     checkUsable(in);
     dev.daxfs.dax.DaxAddressSpace s = in.dax;
     if (s != null) {
+      if (vol.options.pinnedFsync == MountOptions.PinnedFsync.WAIT) {
+        // Before the writeback: a device unpins its pages dirty, so what it wrote while
+        // this fsync waited is written back below and its stale marks can clear.
+        waitForShortTermPins(in);
+      }
       s.writeback(0, Inode.MAX_PAGES);
       flushPinnedPages(in);
       if (in.blocks != null && in.blocks.checksums()) {
@@ -951,6 +956,37 @@ final class FileIo {
       }
     }
     region.fence();
+  }
+
+  /**
+   * Waits until no device pins a page of {@code in} short-term (pinned_fsync=wait). A page
+   * under a layout lease is pinned long-term by its holder and is not waited for; a device that
+   * pins again after the wait is not waited for twice (its pages stay stale).
+   */
+  private void waitForShortTermPins(Inode in) {
+    if (in.blocks == null) {
+      return;
+    }
+    List<long[]> busy = new ArrayList<>();
+    in.lock.readLock().lock();
+    try {
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+        long pfn = BlockMap.block(e);
+        if (vol.pages.isDmaBusy(pfn) && !leased(in, page)) {
+          busy.add(new long[] {page, pfn});
+        }
+      });
+    } finally {
+      in.lock.readLock().unlock();
+    }
+    for (long[] b : busy) {
+      try {
+        vol.pages.waitIdle(b[1]);
+      } catch (InterruptedException e) {
+        throw new ErrnoException(Errno.EINTR, "fsync interrupted while a device held page "
+            + b[0] + " of inode " + in.ino);
+      }
+    }
   }
 
   /**
@@ -984,9 +1020,8 @@ final class FileIo {
    * (DESIGN.md, "Stable data"). Called after writeback write-protected every mapping, so a
    * store must fault, and a fault marks its page stale again before the store can happen.
    *
-   * <p>A page under a layout lease may be pinned long-term: it stays stale, and fsync does not
-   * wait for it. A page under a short-term pin is waited for (mount option pinned_fsync=wait,
-   * the default) or left stale (proceed).
+   * <p>A page a device still pins stays stale: pinned long-term under a layout lease, pinned
+   * short-term under pinned_fsync=proceed, or pinned again since fsync waited for it.
    */
   private void clearStaleMarks(Inode in, dev.daxfs.dax.DaxAddressSpace s) {
     List<long[]> stale = new ArrayList<>();
@@ -1007,15 +1042,7 @@ final class FileIo {
         continue;
       }
       if (vol.pages.isDmaBusy(pfn)) {
-        if (vol.options.pinnedFsync == MountOptions.PinnedFsync.PROCEED) {
-          continue;
-        }
-        try {
-          vol.pages.waitIdle(pfn);
-        } catch (InterruptedException e) {
-          throw new ErrnoException(Errno.EINTR, "fsync interrupted while a device held page "
-              + page + " of inode " + in.ino);
-        }
+        continue; // pinned long-term, pinned again after the wait, or pinned_fsync=proceed
       }
       s.lockEntry(page);
       try {

@@ -160,6 +160,43 @@ class StableDataTest {
     }
   }
 
+  /**
+   * A device writes the page while fsync waits for it and unpins it dirty, as gup's unpin does:
+   * the fsync that waited clears the mark, and every crash image taken right after it returns
+   * holds the device's bytes under a checksum that verifies.
+   */
+  @Test
+  void anFsyncThatWaitedMakesTheDevicesWriteDurableAndClearsTheMark() throws Exception {
+    CrashRecordingRegion region = new CrashRecordingRegion(new HeapRegion(16 << 20));
+    DaxFs fs = checksummed(region, MountOptions.defaults());
+    FileHandle h = fs.open(ROOT, "/f", FileHandle.O_CREAT | FileHandle.O_RDWR, 0644);
+    fs.write(ROOT, h, 0, ByteBuffer.wrap(pattern(P, 1)));
+    CpuMapping m = fs.mmap(ROOT, h, 0, P, CpuMapping.PROT_READ | CpuMapping.PROT_WRITE, 0);
+    m.storeLong(0, 5); // the write fault a FOLL_WRITE pin takes marks the page stale
+    long pfn = block(fs, h.ino(), 0);
+    assertTrue(fs.pageDescriptors().tryPin(pfn), "a device pins the page for a transfer");
+    CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> fs.fsync(h, false));
+    assertThrows(java.util.concurrent.TimeoutException.class,
+        () -> sync.get(200, TimeUnit.MILLISECONDS), "fsync waits for the unpin");
+    byte[] dma = pattern(P, 9);
+    region.store(Layout.offset(pfn), ByteBuffer.wrap(dma)); // the device's write, not flushed
+    fs.volume().cache.get(h.ino()).dax.markDirty(0, pfn);
+    fs.pageDescriptors().unpin(pfn);
+    sync.get(10, TimeUnit.SECONDS);
+    assertFalse(stale(fs, h.ino(), 0), "the fsync that waited cleared the mark");
+    int images = 0;
+    for (CrashImage image : region.crashPoint().images()) {
+      DaxFs after = mount(image, MountOptions.defaults());
+      FileHandle r = after.open(ROOT, "/f", FileHandle.O_RDONLY, 0);
+      ByteBuffer got = ByteBuffer.allocate(P);
+      after.read(r, 0, got);
+      assertArrayEquals(dma, got.array(), "the device's write survives the crash");
+      images++;
+    }
+    assertTrue(images > 0);
+    m.close();
+  }
+
   @Test
   void fsyncNeverWaitsForALongTermPinUnderALease() throws Exception {
     HeapRegion region = new HeapRegion(32 << 20);
