@@ -1,11 +1,16 @@
 package dev.daxfs.tools;
 
 import dev.daxfs.fs.Scrub;
+import dev.daxfs.tools.control.ControlClient;
+import dev.daxfs.tools.control.ControlException;
+import dev.daxfs.tools.mount.MountPoints;
 import dev.daxfs.pmem.PmemRegion;
 import dev.daxfs.pmem.RegionOptions;
 import dev.daxfs.pmem.Regions;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code daxfs scrub REGION}: verifies every data block that has a trustworthy checksum.
+ * {@code daxfs scrub REGION|MOUNTPOINT}: verifies every data block that has a trustworthy checksum.
  * Exit status 0 when every verified block matches, 4 when some do not.
  */
 @Command(
@@ -37,28 +42,46 @@ final class ScrubCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path file = Regions.resolve(target);
-    Scrub.Report report;
-    try (PmemRegion r = Regions.open(file, RegionOptions.existing().withReadOnly()
-        .withExclusiveLock())) {
-      report = Scrub.run(r);
+    Path asGiven = Path.of(target);
+    Map<String, Object> m;
+    String name;
+    if (Files.isDirectory(asGiven)) {
+      // A mount point: the mount process verifies its own live filesystem.
+      name = MountPoints.canonical(asGiven).toString();
+      try (ControlClient c = MountControl.connect(asGiven)) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> answer = Json.mapper().convertValue(c.request("scrub"), Map.class);
+        m = answer;
+      } catch (ControlException e) {
+        throw MountControl.failed(e);
+      }
+      m.put("mountpoint", name);
+    } else {
+      Path file = Regions.resolve(target);
+      try (PmemRegion r = Regions.open(file, RegionOptions.existing().withReadOnly()
+          .withExclusiveLock())) {
+        m = Scrub.run(r).toMap();
+      }
+      name = file.toString();
+      m.put("region", name);
     }
     PrintWriter out = spec.commandLine().getOut();
+    long mismatches = ((Number) m.get("mismatches")).longValue();
     if (json) {
-      Map<String, Object> m = report.toMap();
-      m.put("region", file.toString());
       out.println(Json.write(m));
-    } else if (!report.checksums) {
-      out.println(file + ": no data checksums (made without mkfs --data-checksums); "
+    } else if (!Boolean.TRUE.equals(m.get("data_checksums"))) {
+      out.println(name + ": no data checksums (made without mkfs --data-checksums); "
           + "nothing to verify");
     } else {
-      for (Scrub.Mismatch x : report.mismatches) {
-        out.println("bad: inode " + x.ino() + " page " + x.page() + " (block " + x.block()
-            + "): " + x.problem());
+      for (Object o : (List<?>) m.get("bad_blocks")) {
+        Map<?, ?> x = (Map<?, ?>) o;
+        out.println("bad: inode " + x.get("ino") + " page " + x.get("page") + " (block "
+            + x.get("block") + "): " + x.get("problem"));
       }
       out.printf("%s: %d blocks verified, %d mismatches, %d stale blocks not verified%n",
-          file, report.blocksVerified, report.mismatches.size(), report.staleBlocks);
+          name, ((Number) m.get("blocks_verified")).longValue(), mismatches,
+          ((Number) m.get("stale_blocks")).longValue());
     }
-    return report.mismatches.isEmpty() ? 0 : 4;
+    return mismatches == 0 ? 0 : 4;
   }
 }

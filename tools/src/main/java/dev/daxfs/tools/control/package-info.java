@@ -26,6 +26,7 @@
  * interval_ms}, {@code count}; answers the stream); {@code dma_list} (answers {@code
  * streams}); {@code dma_stop} ({@code stream}: the id; answers the stream as it ended); {@code
  * lease_hold} ({@code path}, {@code ino}, {@code offset}, {@code length}, {@code pid}; answers
- * the leased range, whole pages, held until the session ends).
+ * the leased range, whole pages, held until the session ends); {@code scrub} (answers what
+ * {@code daxfs scrub} prints: blocks verified, stale blocks, the bad ones).
  */
 package dev.daxfs.tools.control;

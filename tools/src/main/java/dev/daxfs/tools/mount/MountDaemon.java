@@ -376,6 +376,7 @@ public final class MountDaemon {
     h.put("dma_list", (s, r) -> streams.list());
     h.put("dma_stop", (s, r) -> streams.stop(r));
     h.put("lease_hold", leases::hold);
+    h.put("scrub", (s, r) -> dev.daxfs.fs.Scrub.run(fs).toMap());
     return h;
   }
 
