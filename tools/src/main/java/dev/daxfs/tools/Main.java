@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       FsckCommand.class,
       ScrubCommand.class,
+      dev.daxfs.tools.crash.CrashTestCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {

@@ -1,5 +1,7 @@
 package dev.daxfs.tools.crash;
 
+import java.util.Set;
+
 /**
  * How the checker runs.
  *
@@ -12,14 +14,19 @@ package dev.daxfs.tools.crash;
  * @param injection a bug to re-introduce in daxfs, or null
  * @param dataChecksums format with per-block data checksums
  * @param threads workloads checked at once
+ * @param tolerated known daxfs bugs whose current behaviour the model expects rather than
+ *     reports
  */
 public record CheckOptions(int maxImages, int samples, long seed, boolean torn,
-    Injection injection, boolean dataChecksums, int threads) {
+    Injection injection, boolean dataChecksums, int threads, Set<KnownIssue> tolerated) {
 
-  /** 256 images per crash point, 16 samples beyond, seed 0, whole lines, one thread per core. */
+  /**
+   * 256 images per crash point, 16 samples beyond, seed 0, whole lines, one thread per core,
+   * nothing tolerated.
+   */
   public static CheckOptions defaults() {
     return new CheckOptions(256, 16, 0, false, null, false,
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(), Set.of());
   }
 
   public CheckOptions {
@@ -33,29 +40,37 @@ public record CheckOptions(int maxImages, int samples, long seed, boolean torn,
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);
     }
+    tolerated = Set.copyOf(tolerated);
   }
 
   public CheckOptions withMaxImages(int n) {
-    return new CheckOptions(n, samples, seed, torn, injection, dataChecksums, threads);
+    return new CheckOptions(n, samples, seed, torn, injection, dataChecksums, threads, tolerated);
   }
 
   public CheckOptions withSeed(long s) {
-    return new CheckOptions(maxImages, samples, s, torn, injection, dataChecksums, threads);
+    return new CheckOptions(maxImages, samples, s, torn, injection, dataChecksums,
+        threads, tolerated);
   }
 
   public CheckOptions withTorn(boolean t) {
-    return new CheckOptions(maxImages, samples, seed, t, injection, dataChecksums, threads);
+    return new CheckOptions(maxImages, samples, seed, t, injection, dataChecksums,
+        threads, tolerated);
   }
 
   public CheckOptions withInjection(Injection i) {
-    return new CheckOptions(maxImages, samples, seed, torn, i, dataChecksums, threads);
+    return new CheckOptions(maxImages, samples, seed, torn, i, dataChecksums, threads, tolerated);
   }
 
   public CheckOptions withDataChecksums(boolean on) {
-    return new CheckOptions(maxImages, samples, seed, torn, injection, on, threads);
+    return new CheckOptions(maxImages, samples, seed, torn, injection, on, threads, tolerated);
+  }
+
+  public CheckOptions withTolerated(Set<KnownIssue> issues) {
+    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, threads,
+        issues);
   }
 
   public CheckOptions withThreads(int n) {
-    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, n);
+    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, n, tolerated);
   }
 }

@@ -53,6 +53,10 @@ public final class CrashChecker implements AutoCloseable {
   /** Thread ids agree modulo this; a multiple of daxfs's journal lanes and allocation groups. */
   private static final int THREAD_ID_MODULUS = 64;
 
+  /** Measures the CPU time each check takes (the machine may be shared). */
+  private static final java.lang.management.ThreadMXBean CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
   private final CheckOptions options;
 
   /** The filesystem a setup leaves, by setup; made once. */
@@ -185,17 +189,22 @@ public final class CrashChecker implements AutoCloseable {
     });
   }
 
-  private static Model modelAfter(List<Op> setup) {
-    Model m = new Model();
+  /** The model after {@code setup} and the clean unmount that ends it. */
+  private Model modelAfter(List<Op> setup) {
+    Model m = new Model(options.tolerated());
     for (int i = 0; i < setup.size(); i++) {
       m.apply(setup.get(i), i + 1);
     }
+    m.apply(REMOUNT, 0);
     return m;
   }
+
+  private static final Op REMOUNT = WorkloadParser.parseLine("checker", 1, "remount");
 
   // ---- one workload ------------------------------------------------------------------------
 
   private WorkloadResult run(Workload w, String target, PrintWriter out) {
+    long cpu0 = CPU.getCurrentThreadCpuTime();
     Base base = base(w.setup());
     Model model = modelAfter(w.setup());
     List<FsState> states = new ArrayList<>();
@@ -323,8 +332,10 @@ public final class CrashChecker implements AutoCloseable {
         }
       }
     }
-    return new WorkloadResult(w.name(), ops.size(), region.fences(), checkedPoints, mounts,
-        covered, total, sampled, violationCount[0], violations);
+    long fences = points.size() - (diverged < 0 ? 1 : 0);
+    return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts,
+        covered, total, sampled, violationCount[0], violations,
+        CPU.getCurrentThreadCpuTime() - cpu0);
   }
 
   /** The states an image taken at {@code op} may show. */

@@ -123,17 +123,21 @@ final class ImageChecker {
     return new Verdict(r.linesRead(), kind, detail, seen);
   }
 
-  /** Null when {@code seen} is one of the candidates, else the differences from each. */
+  /**
+   * Null when {@code seen} is one of the candidates, else the differences from each. With two
+   * candidates (before and after an operation), {@code tear} applies to the first: its words may
+   * hold the second's bytes.
+   */
   static String match(FsState seen, List<Candidate> candidates, StateDiff.Tear tear) {
     for (int i = 0; i < candidates.size(); i++) {
-      FsState other = candidates.size() == 2 ? candidates.get(1 - i).state() : null;
+      FsState other = candidates.size() == 2 && i == 0 ? candidates.get(1).state() : null;
       if (StateDiff.matches(seen, candidates.get(i).state(), other, tear)) {
         return null;
       }
     }
     StringBuilder b = new StringBuilder("the recovered state is ");
     for (int i = 0; i < candidates.size(); i++) {
-      FsState other = candidates.size() == 2 ? candidates.get(1 - i).state() : null;
+      FsState other = candidates.size() == 2 && i == 0 ? candidates.get(1).state() : null;
       List<String> d = StateDiff.diff(seen, candidates.get(i).state(), other, tear, LISTED);
       b.append(i == 0 ? "not " : "\nnor ").append(candidates.get(i).label()).append(": ")
           .append(String.join("; ", d));

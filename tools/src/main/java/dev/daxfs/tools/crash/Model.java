@@ -97,6 +97,12 @@ final class Model {
      */
     TreeMap<Long, long[]> pending = new TreeMap<>();
 
+    /**
+     * Pending words whose dirty DAX entry a layout break dropped, which no sync point writes
+     * back any more (only with {@link KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES} tolerated).
+     */
+    TreeSet<Long> stuck = new TreeSet<>();
+
     Node(int type, int perms, int uid, int gid, long rdev, String target) {
       this.type = type;
       this.perms = perms;
@@ -165,11 +171,20 @@ final class Model {
   /** Set by a write() into mapped pages: the words it stored in place; else null. */
   private StateDiff.Tear lastTear;
 
+  /** Expect daxfs's current behaviour for {@link KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES}. */
+  private final boolean breaksDropMappedStores;
+
   /** A freshly formatted filesystem: an empty root directory, 0755, owned by root. */
   Model() {
+    this(java.util.Set.of());
+  }
+
+  /** As {@link #Model()}, expecting daxfs's current behaviour for the {@code tolerated} bugs. */
+  Model(java.util.Set<KnownIssue> tolerated) {
     root = new Node(S_IFDIR, 0755, 0, 0, 0, null);
     root.parent = root;
     root.names = 1;
+    breaksDropMappedStores = tolerated.contains(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES);
   }
 
   /**
@@ -226,7 +241,7 @@ final class Model {
         if (h == null || h.mapped == null) {
           throw new Fail(Errno.ENOMEM);
         }
-        h.node.pending = new TreeMap<>();
+        durable(h.node);
       }
       case MUNMAP -> {
         Handle h = handles.get(op.path());
@@ -248,7 +263,7 @@ final class Model {
           ? op.value() : DataPattern.bytes(op.name(), counter, 0, op.valueSize()));
       case REMOVEXATTR -> removexattr(walk(op.path(), true), op.name());
       case CHMOD -> walk(op.path(), true).perms = op.mode() & 07777;
-      case FSYNC, FDATASYNC -> handle(op.path()).node.pending = new TreeMap<>();
+      case FSYNC, FDATASYNC -> durable(handle(op.path()).node);
       case SYNC -> syncAll();
       case CLEAN -> {
         if (!op.cleansAll()) {
@@ -563,7 +578,7 @@ final class Model {
     n.touch();
   }
 
-  /** The words of {@code [off, off+len)} below the old size in pages a mapping holds. */
+  /** The words of {@code [off, off+len)} that overlap the old file, in pages a mapping holds. */
   private StateDiff.Tear tearOf(Node n, long off, long len, long oldSize) {
     TreeSet<Long> held = new TreeSet<>();
     for (Handle h : handles.values()) {
@@ -577,7 +592,7 @@ final class Model {
     List<Long> ranges = new ArrayList<>();
     for (long page : held) {
       long from = Math.max(off, page * PAGE) >>> 3;
-      long to = Math.min(Math.min(off + len, (page + 1) * PAGE) + 7, oldSize) >>> 3;
+      long to = (Math.min(Math.min(off + len, (page + 1) * PAGE), oldSize) + 7) >>> 3;
       if (from < to) {
         ranges.add(from);
         ranges.add(to);
@@ -590,7 +605,16 @@ final class Model {
         .toArray());
   }
 
-  /** Stores through the handle's mapping (made if there is none): stops at the first page beyond EOF. */
+  /** A sync point: the file's mapped stores become durable (all but the stuck ones). */
+  private static void durable(Node n) {
+    TreeMap<Long, long[]> left = new TreeMap<>();
+    for (long w : n.stuck) {
+      left.put(w, n.pending.get(w));
+    }
+    n.pending = left;
+  }
+
+  /** Stores through the handle's mapping (made if there is none), up to the first page beyond EOF. */
   private void mwrite(String path, long off, byte[] data) {
     Handle h = handle(path);
     Node n = h.node;
@@ -609,6 +633,8 @@ final class Model {
     long storedEnd = Math.min(end, pagesInFile * PAGE);
     for (long p = off / PAGE; p * PAGE < storedEnd; p++) {
       h.mapped.add(p);
+      // The write fault dirties the page's entry again: the next sync writes it all back.
+      n.stuck.subSet(p * PAGE / 8, (p + 1) * PAGE / 8).clear();
     }
     long visibleEnd = Math.min(storedEnd, size);
     if (off < visibleEnd) {
@@ -667,6 +693,7 @@ final class Model {
       long base = w << 3;
       if (base >= from && base + 8 <= to) {
         n.pending.remove(w);
+        n.stuck.remove(w);
         continue;
       }
       long now = StateDiff.word(n.content, w);
@@ -690,17 +717,26 @@ final class Model {
     n.content = Arrays.copyOf(n.content, (int) size);
     if (size < old) {
       n.pending = new TreeMap<>(n.pending.headMap((size + 7) >>> 3));
+      n.stuck = new TreeSet<>(n.stuck.headSet((size + 7) >>> 3));
       // The word holding the new end keeps only its bytes below it.
       settle(n, size, (size + 8) & ~7L);
     }
   }
 
-  /** A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping. */
+  /**
+   * A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping (and, with
+   * the known issue tolerated, drops their dirty entries: their pending words get stuck).
+   */
   private void breakLayout(Node n, long fromPage, long toPage) {
     for (Handle h : handles.values()) {
       if (h.node == n && h.mapped != null) {
         h.mapped.subSet(fromPage, toPage).clear();
       }
+    }
+    if (breaksDropMappedStores) {
+      long from = fromPage * (PAGE / 8);
+      long to = toPage >= Long.MAX_VALUE / PAGE ? Long.MAX_VALUE : toPage * (PAGE / 8);
+      n.stuck.addAll(n.pending.subMap(from, to).keySet());
     }
   }
 
@@ -816,6 +852,13 @@ final class Model {
       moved.put(e.getKey() + wBy, e.getValue());
     }
     n.pending = moved;
+    TreeSet<Long> stuck = new TreeSet<>(n.stuck.headSet(wAt));
+    for (long w : n.stuck.tailSet(wAt)) {
+      if (by >= 0 || w >= wAt - wBy) {
+        stuck.add(w + wBy);
+      }
+    }
+    n.stuck = stuck;
   }
 
   // ---- attributes --------------------------------------------------------------------------
@@ -887,7 +930,7 @@ final class Model {
       if (seen.put(n, Boolean.TRUE) != null) {
         continue;
       }
-      n.pending = new TreeMap<>();
+      durable(n);
       if (n.isDir()) {
         todo.addAll(n.children.values());
       }
@@ -966,6 +1009,17 @@ final class Model {
   /** Open handle names, for generators that keep their workloads well formed. */
   List<String> openHandles() {
     return new ArrayList<>(handles.keySet());
+  }
+
+  /** Names of open handles with a mapping, for generators. */
+  List<String> mappedHandles() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, Handle> e : handles.entrySet()) {
+      if (e.getValue().mapped != null) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
   }
 
   /** Every path (not the root) with its type bits, for generators. */

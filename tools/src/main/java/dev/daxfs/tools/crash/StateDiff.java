@@ -23,8 +23,10 @@ final class StateDiff {
 
   /**
    * Words {@code [from, to)} (index = offset / 8) of the file whose inode is named {@code inode}
-   * were being written in place (the page was mapped) by the operation that the crash cut: each
-   * may hold its value from before or after that write.
+   * were being written in place (the page was mapped) by the operation that the crash cut:
+   * while its commit is not visible (the state before it), each may hold its bytes from before
+   * or after that write. Once the commit is visible, every byte is the new one: the write fences
+   * its data before it commits.
    */
   record Tear(String inode, long[] ranges) {
     boolean covers(String in, long word) {
@@ -150,9 +152,9 @@ final class StateDiff {
       }
       long word = (from + at) >>> 3;
       long g = word(got, word);
-      if (!allowed(g, want, w.pending(), word)
+      if (!allowed(g, want, w.pending(), word, got.length)
           && !(tear != null && other != null && tear.covers(w.inode(), word)
-              && allowed(g, other.content(), other.pending(), word))) {
+              && allowed(g, other.content(), other.pending(), word, got.length))) {
         if (bad++ == 0) {
           firstBad = word;
         }
@@ -173,15 +175,22 @@ final class StateDiff {
     }
   }
 
+  /**
+   * True when observed word {@code g} of a file of {@code size} bytes is the word of {@code
+   * content} or one of its pending values, compared in the bytes below {@code size} (the other
+   * state around a torn write may be longer).
+   */
   private static boolean allowed(long g, byte[] content, SortedMap<Long, long[]> pending,
-      long word) {
-    if (g == word(content, word)) {
+      long word, long size) {
+    long visible = size - (word << 3);
+    long mask = visible >= 8 ? -1L : (1L << (8 * visible)) - 1;
+    if (g == (word(content, word) & mask)) {
       return true;
     }
     long[] alts = pending.get(word);
     if (alts != null) {
       for (long a : alts) {
-        if (a == g) {
+        if ((a & mask) == g) {
           return true;
         }
       }
