@@ -107,7 +107,7 @@ final class ImageExplorer {
     BitSet all = new BitSet();
     all.set(0, n);
     int[] mounts = {0};
-    verdict(all, check, mounts, failures);
+    verdict(all, check, mounts);
     double covered = 0;
     boolean exhaustive = true;
     // A frame: the units applied, and the units fixed (applied or not) on the way down.
@@ -123,7 +123,7 @@ final class ImageExplorer {
           exhaustive = false;
           break;
         }
-        v = verdict(applied, check, mounts, failures);
+        v = verdict(applied, check, mounts);
       }
       int next = -1;
       int free = 0;
@@ -151,6 +151,13 @@ final class ImageExplorer {
       todo.push(new BitSet[] {applied, fixedMore});
     }
     if (!exhaustive) {
+      // Images checked outside a finished branch stand for themselves.
+      for (Map.Entry<BitSet, ImageChecker.Verdict> e : checked.entrySet()) {
+        if (!e.getValue().ok() && failures.stream().noneMatch(f -> f.applied().equals(
+            e.getKey()))) {
+          failures.add(new Failure(e.getKey(), e.getValue(), 1));
+        }
+      }
       SplittableRandom random = new SplittableRandom(seed ^ point.fencesCompleted());
       for (int s = 0; s < samples; s++) {
         BitSet applied = new BitSet();
@@ -160,16 +167,19 @@ final class ImageExplorer {
           }
         }
         if (!checked.containsKey(applied)) {
-          verdict(applied, check, mounts, failures);
+          ImageChecker.Verdict v = verdict(applied, check, mounts);
           covered += 1;
+          if (!v.ok()) {
+            failures.add(new Failure(applied, v, 1));
+          }
         }
       }
     }
     return new Outcome(mounts[0], Math.min(covered, total), total, exhaustive, failures);
   }
 
-  private ImageChecker.Verdict verdict(BitSet applied, Check check, int[] mounts,
-      List<Failure> failures) {
+  /** The verdict on {@code applied}, checked now unless it was before. */
+  private ImageChecker.Verdict verdict(BitSet applied, Check check, int[] mounts) {
     ImageChecker.Verdict v = checked.get(applied);
     if (v != null) {
       return v;
@@ -177,14 +187,11 @@ final class ImageExplorer {
     v = checkOne(applied, check);
     mounts[0]++;
     checked.put((BitSet) applied.clone(), v);
-    if (!v.ok()) {
-      failures.add(new Failure((BitSet) applied.clone(), v, 0));
-    }
     return v;
   }
 
-  /** Adds {@code states} to the failure recorded for {@code applied}. */
-  private static void credit(List<Failure> failures, BitSet applied, double states) {
+  /** Adds {@code states} to the failure recorded for {@code applied} (recording it first). */
+  private void credit(List<Failure> failures, BitSet applied, double states) {
     for (int i = 0; i < failures.size(); i++) {
       Failure f = failures.get(i);
       if (f.applied().equals(applied)) {
@@ -192,6 +199,7 @@ final class ImageExplorer {
         return;
       }
     }
+    failures.add(new Failure((BitSet) applied.clone(), checked.get(applied), states));
   }
 
   /** The hexadecimal mask of applied units, as replay ids write it. */

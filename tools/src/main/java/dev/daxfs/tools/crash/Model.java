@@ -614,7 +614,10 @@ final class Model {
     n.pending = left;
   }
 
-  /** Stores through the handle's mapping (made if there is none), up to the first page beyond EOF. */
+  /**
+   * Stores through the handle's mapping (made if there is none), up to the first page beyond
+   * the end of file, which faults.
+   */
   private void mwrite(String path, long off, byte[] data) {
     Handle h = handle(path);
     Node n = h.node;

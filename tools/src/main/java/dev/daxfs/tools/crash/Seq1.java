@@ -269,7 +269,7 @@ public final class Seq1 {
         Paths::fileData));
     v.add(v(OpKind.TRUNCATE, "grow", "file-data", p -> "truncate " + p.fileData() + " 20000",
         Paths::fileData));
-    v.add(v(OpKind.TRUNCATE, "grow", "file-empty", p -> "truncate " + p.fileEmpty() + " 100",
+    v.add(v(OpKind.TRUNCATE, "grow-empty", "file-empty", p -> "truncate " + p.fileEmpty() + " 100",
         Paths::fileEmpty));
     v.add(v(OpKind.TRUNCATE, "hardlink", "file-hardlink", p -> "truncate " + p.hard()
         + " 4096", Paths::hard));
@@ -303,14 +303,14 @@ public final class Seq1 {
         + " collapse_range 100 4096", Paths::fileData));
     v.add(v(OpKind.FALLOC, "insert", "file-data", p -> "falloc " + p.fileData()
         + " FALLOC_FL_INSERT_RANGE 4096 4096", Paths::fileData));
-    v.add(v(OpKind.FALLOC, "allocate", "file-empty", p -> "falloc " + p.fileEmpty()
+    v.add(v(OpKind.FALLOC, "allocate-empty", "file-empty", p -> "falloc " + p.fileEmpty()
         + " 0 0 4096", Paths::fileEmpty));
-    v.add(v(OpKind.FALLOC, "punch", "file-hardlink", p -> "falloc " + p.hard()
+    v.add(v(OpKind.FALLOC, "punch-hardlink", "file-hardlink", p -> "falloc " + p.hard()
         + " punch_hole|keep_size 0 4096", Paths::hard));
-    v.add(v(OpKind.FALLOC, "punch", "file-mapped", p -> "mwrite " + p.fileData()
+    v.add(v(OpKind.FALLOC, "punch-mapped", "file-mapped", p -> "mwrite " + p.fileData()
         + " 4096 64\nfalloc " + p.fileData() + " punch_hole|keep_size 4096 4096",
         Paths::fileData));
-    v.add(v(OpKind.FALLOC, "collapse", "file-mapped", p -> "mwrite " + p.fileData()
+    v.add(v(OpKind.FALLOC, "collapse-mapped", "file-mapped", p -> "mwrite " + p.fileData()
         + " 8192 64\nfalloc " + p.fileData() + " collapse_range 0 4096", Paths::fileData));
     v.add(v(OpKind.FALLOC, "dir", "dir-empty", p -> "falloc " + p.dirEmpty() + " 0 0 4096",
         Paths::dirEmpty));
@@ -453,6 +453,7 @@ public final class Seq1 {
   public static List<Workload> workloads() {
     List<Op> setup = setup();
     List<Workload> out = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>();
     out.add(new Workload(SETUP_NAME, List.of(), setup, null));
     for (Variant v : variants()) {
       for (int d = 1; d <= 2; d++) {
@@ -463,6 +464,9 @@ public final class Seq1 {
           String target = v.fsync().apply(p);
           String body = fsync ? text + "\nfsync " + (target.isEmpty() ? "/" : target) : text;
           String n = fsync ? name + ".fsync" : name;
+          if (!names.add(n)) {
+            throw new IllegalStateException("two seq1 workloads are named " + n);
+          }
           out.add(new Workload(n, setup, WorkloadParser.parse("seq1 " + n, body),
               new Coverage.Cell(v.op().keyword(), v.target(), d, fsync)));
         }
