@@ -9,6 +9,7 @@ import dev.daxfs.pmem.CrashPoint;
 import dev.daxfs.pmem.CrashRecordingRegion;
 import dev.daxfs.pmem.HeapRegion;
 import java.io.PrintWriter;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -248,7 +249,7 @@ public final class CrashChecker implements AutoCloseable {
         diverged = k;
         violationCount[0]++;
         violations.add(new Violation(w.name(), k, op.toString(), 0, "", options.seed(), "live",
-            problem, 0));
+            problem, BigInteger.ZERO));
         if (out != null) {
           out.println("op " + k + " (" + op + "): " + problem);
         }
@@ -271,8 +272,8 @@ public final class CrashChecker implements AutoCloseable {
     long checkedPoints = 0;
     long mounts = 0;
     long sampled = 0;
-    double covered = 0;
-    double total = 0;
+    BigInteger covered = BigInteger.ZERO;
+    BigInteger total = BigInteger.ZERO;
     ImageChecker checker = new ImageChecker(recoveryMount());
     boolean checkMount = target != null || base.mountChecked().compareAndSet(false, true);
     for (Recorded p : points) {
@@ -300,20 +301,20 @@ public final class CrashChecker implements AutoCloseable {
         }
         ImageChecker.Verdict v = explorer.checkOne(applied, check);
         mounts++;
-        covered++;
-        total++;
+        covered = covered.add(BigInteger.ONE);
+        total = total.add(BigInteger.ONE);
         report(out, w, p, ops, candidates, mask, v);
         if (!v.ok()) {
           violationCount[0]++;
-          violations.add(violation(w, p, ops, mask, v, 1));
+          violations.add(violation(w, p, ops, mask, v, BigInteger.ONE));
         }
         continue;
       }
       ImageExplorer.Outcome o = explorer.explore(check, options.maxImages(), options.samples(),
           options.seed());
       mounts += o.mounts();
-      covered += o.covered();
-      total += o.total();
+      covered = covered.add(o.covered());
+      total = total.add(o.total());
       sampled += o.exhaustive() ? 0 : 1;
       if (out != null) {
         out.println(label(p, ops) + ": " + explorer.units() + " in-flight units, " + o.mounts()
@@ -328,14 +329,14 @@ public final class CrashChecker implements AutoCloseable {
           report(out, w, p, ops, candidates, m, f.verdict());
         }
         if (violations.size() < DESCRIBED) {
-          violations.add(violation(w, p, ops, m, f.verdict(), Math.max(1, f.equivalent())));
+          violations.add(violation(w, p, ops, m, f.verdict(), f.equivalent().max(BigInteger.ONE)));
         }
       }
     }
     long fences = points.size() - (diverged < 0 ? 1 : 0);
     return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts,
         covered, total, sampled, violationCount[0], violations,
-        CPU.getCurrentThreadCpuTime() - cpu0);
+        CPU.getCurrentThreadCpuTime() - cpu0, model.exercised());
   }
 
   /** The states an image taken at {@code op} may show. */
@@ -356,7 +357,7 @@ public final class CrashChecker implements AutoCloseable {
   }
 
   private Violation violation(Workload w, Recorded p, List<Op> ops, String mask,
-      ImageChecker.Verdict v, double equivalent) {
+      ImageChecker.Verdict v, BigInteger equivalent) {
     return new Violation(w.name(), p.op(), opText(p.op(), ops), p.fence(), mask,
         options.seed(), v.kind(), v.detail(), equivalent);
   }
@@ -409,7 +410,12 @@ public final class CrashChecker implements AutoCloseable {
     return e == null ? "succeed" : "fail with " + e;
   }
 
-  static String fmt(double d) {
-    return d < 1e12 ? String.format("%.0f", d) : String.format("%.3g", d);
+  /** A count: exact up to 10^12, else as 1.23e456. */
+  static String fmt(BigInteger n) {
+    String digits = n.toString();
+    if (digits.length() <= 12) {
+      return digits;
+    }
+    return digits.charAt(0) + "." + digits.substring(1, 3) + "e" + (digits.length() - 1);
   }
 }

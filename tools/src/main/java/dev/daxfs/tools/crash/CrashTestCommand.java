@@ -260,11 +260,7 @@ public final class CrashTestCommand implements Callable<Integer> {
       out.println("injection    " + injection.cliName() + ": " + injection.description());
     }
     for (Map.Entry<String, Object> e : totals.entrySet()) {
-      Object v = e.getValue();
-      String s = v instanceof Double d && d >= 1e12 ? String.format("%.3g", d)
-          : v instanceof Double d && d == Math.rint(d) && !e.getKey().contains("seconds")
-              ? String.format("%.0f", d) : String.valueOf(v);
-      out.printf("%-24s %s%n", e.getKey(), s);
+      out.printf("%-24s %s%n", e.getKey(), e.getValue());
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.daxfs.pmem.CrashImage;
 import dev.daxfs.pmem.CrashPoint;
 import dev.daxfs.pmem.PmemRegion;
 import dev.daxfs.pmem.Range;
+import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -37,11 +38,11 @@ final class ImageExplorer {
   }
 
   /** The outcome of exploring one point. */
-  record Outcome(int mounts, double covered, double total, boolean exhaustive,
+  record Outcome(int mounts, BigInteger covered, BigInteger total, boolean exhaustive,
       List<Failure> failures) {}
 
   /** A failing image, with the crash states it stands for. */
-  record Failure(BitSet applied, ImageChecker.Verdict verdict, double equivalent) {}
+  record Failure(BitSet applied, ImageChecker.Verdict verdict, BigInteger equivalent) {}
 
   /** The crash point. */
   private final CrashPoint point;
@@ -102,13 +103,13 @@ final class ImageExplorer {
   /** Covers the point's images within {@code budget} mounts; samples beyond it. */
   Outcome explore(Check check, int budget, int samples, long seed) {
     int n = unitLine.length;
-    double total = Math.pow(2, n);
+    BigInteger total = BigInteger.ONE.shiftLeft(n);
     List<Failure> failures = new ArrayList<>();
     BitSet all = new BitSet();
     all.set(0, n);
     int[] mounts = {0};
     verdict(all, check, mounts);
-    double covered = 0;
+    BigInteger covered = BigInteger.ZERO;
     boolean exhaustive = true;
     // A frame: the units applied, and the units fixed (applied or not) on the way down.
     Deque<BitSet[]> todo = new ArrayDeque<>();
@@ -136,8 +137,8 @@ final class ImageExplorer {
         }
       }
       if (next < 0) {
-        double states = Math.pow(2, free);
-        covered += states;
+        BigInteger states = BigInteger.ONE.shiftLeft(free);
+        covered = covered.add(states);
         if (!v.ok()) {
           credit(failures, applied, states);
         }
@@ -155,7 +156,7 @@ final class ImageExplorer {
       for (Map.Entry<BitSet, ImageChecker.Verdict> e : checked.entrySet()) {
         if (!e.getValue().ok() && failures.stream().noneMatch(f -> f.applied().equals(
             e.getKey()))) {
-          failures.add(new Failure(e.getKey(), e.getValue(), 1));
+          failures.add(new Failure(e.getKey(), e.getValue(), BigInteger.ONE));
         }
       }
       SplittableRandom random = new SplittableRandom(seed ^ point.fencesCompleted());
@@ -168,14 +169,14 @@ final class ImageExplorer {
         }
         if (!checked.containsKey(applied)) {
           ImageChecker.Verdict v = verdict(applied, check, mounts);
-          covered += 1;
+          covered = covered.add(BigInteger.ONE);
           if (!v.ok()) {
-            failures.add(new Failure(applied, v, 1));
+            failures.add(new Failure(applied, v, BigInteger.ONE));
           }
         }
       }
     }
-    return new Outcome(mounts[0], Math.min(covered, total), total, exhaustive, failures);
+    return new Outcome(mounts[0], covered.min(total), total, exhaustive, failures);
   }
 
   /** The verdict on {@code applied}, checked now unless it was before. */
@@ -191,11 +192,11 @@ final class ImageExplorer {
   }
 
   /** Adds {@code states} to the failure recorded for {@code applied} (recording it first). */
-  private void credit(List<Failure> failures, BitSet applied, double states) {
+  private void credit(List<Failure> failures, BitSet applied, BigInteger states) {
     for (int i = 0; i < failures.size(); i++) {
       Failure f = failures.get(i);
       if (f.applied().equals(applied)) {
-        failures.set(i, new Failure(f.applied(), f.verdict(), f.equivalent() + states));
+        failures.set(i, new Failure(f.applied(), f.verdict(), f.equivalent().add(states)));
         return;
       }
     }
@@ -207,12 +208,12 @@ final class ImageExplorer {
     if (applied.isEmpty()) {
       return "0";
     }
-    return new java.math.BigInteger(1, reverse(applied.toByteArray())).toString(16);
+    return new BigInteger(1, reverse(applied.toByteArray())).toString(16);
   }
 
   /** The units a mask written by {@link #mask} applies. */
   static BitSet parseMask(String hex) {
-    byte[] big = new java.math.BigInteger(hex, 16).toByteArray();
+    byte[] big = new BigInteger(hex, 16).toByteArray();
     return BitSet.valueOf(reverse(big));
   }
 

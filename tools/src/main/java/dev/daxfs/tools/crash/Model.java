@@ -174,6 +174,10 @@ final class Model {
   /** Expect daxfs's current behaviour for {@link KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES}. */
   private final boolean breaksDropMappedStores;
 
+  /** Tolerated issues that changed what this model expects so far. */
+  private final java.util.EnumSet<KnownIssue> exercised = java.util.EnumSet.noneOf(
+      KnownIssue.class);
+
   /** A freshly formatted filesystem: an empty root directory, 0755, owned by root. */
   Model() {
     this(java.util.Set.of());
@@ -605,8 +609,16 @@ final class Model {
         .toArray());
   }
 
+  /** Tolerated issues that changed what this model expects so far. */
+  java.util.Set<KnownIssue> exercised() {
+    return java.util.Set.copyOf(exercised);
+  }
+
   /** A sync point: the file's mapped stores become durable (all but the stuck ones). */
-  private static void durable(Node n) {
+  private void durable(Node n) {
+    if (!n.stuck.isEmpty()) {
+      exercised.add(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES);
+    }
     TreeMap<Long, long[]> left = new TreeMap<>();
     for (long w : n.stuck) {
       left.put(w, n.pending.get(w));

@@ -1,5 +1,6 @@
 package dev.daxfs.tools.crash;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,7 @@ public final class Summary {
   private long fences;
   private long points;
   private long crashStates;
-  private double covered;
+  private BigInteger covered = BigInteger.ZERO;
   private long sampledPoints;
   private long violations;
   private long cpuNanos;
@@ -33,7 +34,7 @@ public final class Summary {
     fences += r.fences();
     points += r.points();
     crashStates += r.crashStates();
-    covered += r.covered();
+    covered = covered.add(r.covered());
     sampledPoints += r.sampledPoints();
     violations += r.violationCount();
     cpuNanos += r.cpuNanos();
@@ -80,7 +81,7 @@ public final class Summary {
     m.put("fences", fences);
     m.put("crash_points", points);
     m.put("crash_states", crashStates);
-    m.put("crash_states_covered", covered);
+    m.put("crash_states_covered", CrashChecker.fmt(covered));
     m.put("sampled_points", sampledPoints);
     m.put("violations", violations);
     m.put("seconds", Math.round(seconds * 10) / 10.0);

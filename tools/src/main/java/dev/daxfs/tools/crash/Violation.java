@@ -1,5 +1,6 @@
 package dev.daxfs.tools.crash;
 
+import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -19,7 +20,7 @@ import java.util.Map;
  * @param equivalent crash states shown to behave exactly as this one (it stands for them)
  */
 public record Violation(String workload, int op, String opText, long fence, String image,
-    long seed, String kind, String detail, double equivalent) {
+    long seed, String kind, String detail, BigInteger equivalent) {
 
   /** What {@code --replay} takes to check this state alone. */
   public String replayId() {
@@ -54,7 +55,7 @@ public record Violation(String workload, int op, String opText, long fence, Stri
     m.put("seed", seed);
     m.put("kind", kind);
     m.put("detail", detail);
-    m.put("equivalent_states", equivalent);
+    m.put("equivalent_states", CrashChecker.fmt(equivalent));
     m.put("replay", replayId());
     return m;
   }

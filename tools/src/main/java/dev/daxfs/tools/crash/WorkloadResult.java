@@ -1,6 +1,8 @@
 package dev.daxfs.tools.crash;
 
+import java.math.BigInteger;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What checking one workload found.
@@ -17,7 +19,9 @@ import java.util.List;
  * @param violationCount crash states (or live runs) that broke a promise
  * @param violations the first of them, described
  * @param cpuNanos CPU time the check took
+ * @param exercised tolerated known issues the workload ran into (what the model expected
+ *     differs from what it would expect of a correct daxfs)
  */
 public record WorkloadResult(String workload, int operations, long fences, long points,
-    long crashStates, double covered, double total, long sampledPoints, long violationCount,
-    List<Violation> violations, long cpuNanos) {}
+    long crashStates, BigInteger covered, BigInteger total, long sampledPoints, long violationCount,
+    List<Violation> violations, long cpuNanos, Set<KnownIssue> exercised) {}
