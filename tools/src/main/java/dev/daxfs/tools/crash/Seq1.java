@@ -145,6 +145,8 @@ public final class Seq1 {
         Paths::dir));
     v.add(v(OpKind.LINK, "dir", "dir-empty", p -> "link " + p.dirEmpty() + " "
         + p.fresh("linked"), Paths::dirEmpty));
+    v.add(v(OpKind.LINK, "full-dir", "dir-nonempty", p -> "link " + p.dirFull() + " "
+        + p.fresh("linked"), Paths::dirFull));
     v.add(v(OpKind.LINK, "exists", "file-empty", p -> "link " + p.fileEmpty() + " "
         + p.fileData(), Paths::fileData));
     v.add(v(OpKind.LINK, "mapped", "file-mapped", p -> "mwrite " + p.fileData() + " 0 64\n"
@@ -161,6 +163,8 @@ public final class Seq1 {
     v.add(v(OpKind.UNLINK, "symlink", "symlink", p -> "unlink " + p.link(), Paths::dir));
     v.add(v(OpKind.UNLINK, "fifo", "fifo", p -> "unlink " + p.fifo(), Paths::dir));
     v.add(v(OpKind.UNLINK, "dir", "dir-empty", p -> "unlink " + p.dirEmpty(), Paths::dir));
+    v.add(v(OpKind.UNLINK, "full-dir", "dir-nonempty", p -> "unlink " + p.dirFull(),
+        Paths::dir));
     v.add(v(OpKind.UNLINK, "missing", "new", p -> "unlink " + p.fresh("new"), Paths::dir));
     v.add(v(OpKind.RMDIR, "empty", "dir-empty", p -> "rmdir " + p.dirEmpty(), Paths::dir));
     v.add(v(OpKind.RMDIR, "not-empty", "dir-nonempty", p -> "rmdir " + p.dirFull(),
@@ -215,6 +219,8 @@ public final class Seq1 {
         + p.fileData(), Paths::fileData));
     v.add(v(OpKind.CLOSE, "fifo", "fifo", p -> "open " + p.fifo() + "\nclose " + p.fifo(),
         Paths::fifo));
+    v.add(v(OpKind.CLOSE, "dir", "dir-nonempty", p -> "open " + p.dirFull() + "\nclose "
+        + p.dirFull(), Paths::dirFull));
     v.add(v(OpKind.CLOSE, "not-open", "file-empty", p -> "close " + p.fileEmpty(),
         Paths::fileEmpty));
     v.add(v(OpKind.CLOSE, "mapped", "file-mapped", p -> "mwrite " + p.fileData() + " 8 64\n"
@@ -319,6 +325,10 @@ public final class Seq1 {
     // attributes
     v.add(v(OpKind.CHMOD, "file", "file-data", p -> "chmod " + p.fileData() + " 0600",
         Paths::fileData));
+    v.add(v(OpKind.CHMOD, "hardlink", "file-hardlink", p -> "chmod " + p.hard() + " 0444",
+        Paths::hard));
+    v.add(v(OpKind.CHMOD, "mapped", "file-mapped", p -> "mwrite " + p.fileData()
+        + " 0 64\nchmod " + p.fileData() + " 0600", Paths::fileData));
     v.add(v(OpKind.CHMOD, "setuid", "file-empty", p -> "chmod " + p.fileEmpty() + " 06755",
         Paths::fileEmpty));
     v.add(v(OpKind.CHMOD, "dir", "dir-nonempty", p -> "chmod " + p.dirFull() + " 0700",
@@ -336,6 +346,10 @@ public final class Seq1 {
         Paths::hard));
     v.add(v(OpKind.CHOWN, "dir", "dir-nonempty", p -> "chown " + p.dirFull() + " 5 6",
         Paths::dirFull));
+    v.add(v(OpKind.CHOWN, "empty-dir", "dir-empty", p -> "chown " + p.dirEmpty() + " 4 4",
+        Paths::dirEmpty));
+    v.add(v(OpKind.CHOWN, "mapped", "file-mapped", p -> "mwrite " + p.fileData()
+        + " 0 64\nchown " + p.fileData() + " 2 3", Paths::fileData));
     v.add(v(OpKind.CHOWN, "symlink", "symlink", p -> "chown " + p.link() + " 9 9",
         Paths::link));
     v.add(v(OpKind.CHOWN, "fifo", "fifo", p -> "chown " + p.fifo() + " 1 2", Paths::fifo));
@@ -359,6 +373,10 @@ public final class Seq1 {
         + " trusted.t z", Paths::hard));
     v.add(v(OpKind.SETXATTR, "dir", "dir-nonempty", p -> "setxattr " + p.dirFull()
         + " user.d x", Paths::dirFull));
+    v.add(v(OpKind.SETXATTR, "empty-dir", "dir-empty", p -> "setxattr " + p.dirEmpty()
+        + " user.e v", Paths::dirEmpty));
+    v.add(v(OpKind.SETXATTR, "mapped", "file-mapped", p -> "mwrite " + p.fileData()
+        + " 0 64\nsetxattr " + p.fileData() + " user.m v", Paths::fileData));
     v.add(v(OpKind.SETXATTR, "symlink", "symlink", p -> "setxattr " + p.link()
         + " user.s y", Paths::link));
     v.add(v(OpKind.SETXATTR, "fifo", "fifo", p -> "setxattr " + p.fifo() + " user.f y",
@@ -372,6 +390,8 @@ public final class Seq1 {
     // persistence points and maintenance
     v.add(v(OpKind.FSYNC, "file", "file-data", p -> "fsync " + p.fileData(), Paths::dir));
     v.add(v(OpKind.FSYNC, "empty", "file-empty", p -> "fsync " + p.fileEmpty(), Paths::dir));
+    v.add(v(OpKind.FSYNC, "hardlink", "file-hardlink", p -> "fsync " + p.hard(), Paths::dir));
+    v.add(v(OpKind.FSYNC, "empty-dir", "dir-empty", p -> "fsync " + p.dirEmpty(), Paths::dir));
     v.add(v(OpKind.FSYNC, "mapped", "file-mapped", p -> "mwrite " + p.fileData()
         + " 200 300\nfsync " + p.fileData(), Paths::dir));
     v.add(v(OpKind.FSYNC, "dir", "dir-nonempty", p -> "fsync " + p.dirFull(), Paths::dir));
@@ -382,6 +402,8 @@ public final class Seq1 {
     v.add(v(OpKind.FDATASYNC, "mapped", "file-mapped", p -> "mwrite " + p.hard()
         + " 10 20\nfdatasync " + p.hard(), Paths::dir));
     v.add(v(OpKind.FDATASYNC, "dir", "dir-empty", p -> "fdatasync " + p.dirEmpty(),
+        Paths::dir));
+    v.add(v(OpKind.FDATASYNC, "full-dir", "dir-nonempty", p -> "fdatasync " + p.dirFull(),
         Paths::dir));
     v.add(v(OpKind.SYNC, "alone", "none", p -> "sync", Paths::dir));
     v.add(v(OpKind.SYNC, "after-write", "file-data", p -> "write " + p.fileData()

@@ -47,6 +47,7 @@ class WorkloadSetsTest {
     assertEquals(OpKind.values().length, cells.size());
     assertTrue(cells.get("rename").get("file-data").get("d2").get("fsync") >= 5);
     List<String> gaps = (List<String>) m.get("gaps");
+    assertEquals(List.of(), gaps, "every applicable cell has workloads");
     assertTrue((Integer) m.get("covered_cells") > 0);
     List<Workload> noRenames = ws.stream().filter(w -> !w.name().startsWith("rename.")).toList();
     List<String> moreGaps = (List<String>) Seq1.coverage(noRenames).get("gaps");
