@@ -4,9 +4,11 @@ import dev.daxfs.tools.Json;
 import dev.daxfs.tools.ProgressBar;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -113,7 +115,7 @@ public final class CrashTestCommand implements Callable<Integer> {
       }
       return 0;
     }
-    java.util.Set<KnownIssue> tolerated = java.util.EnumSet.noneOf(KnownIssue.class);
+    Set<KnownIssue> tolerated = EnumSet.noneOf(KnownIssue.class);
     for (String t : tolerate) {
       try {
         tolerated.add(KnownIssue.of(t));

@@ -5,12 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -175,16 +178,16 @@ final class Model {
   private final boolean breaksDropMappedStores;
 
   /** Tolerated issues that changed what this model expects so far. */
-  private final java.util.EnumSet<KnownIssue> exercised = java.util.EnumSet.noneOf(
+  private final EnumSet<KnownIssue> exercised = EnumSet.noneOf(
       KnownIssue.class);
 
   /** A freshly formatted filesystem: an empty root directory, 0755, owned by root. */
   Model() {
-    this(java.util.Set.of());
+    this(Set.of());
   }
 
   /** As {@link #Model()}, expecting daxfs's current behaviour for the {@code tolerated} bugs. */
-  Model(java.util.Set<KnownIssue> tolerated) {
+  Model(Set<KnownIssue> tolerated) {
     root = new Node(S_IFDIR, 0755, 0, 0, 0, null);
     root.parent = root;
     root.names = 1;
@@ -610,8 +613,8 @@ final class Model {
   }
 
   /** Tolerated issues that changed what this model expects so far. */
-  java.util.Set<KnownIssue> exercised() {
-    return java.util.Set.copyOf(exercised);
+  Set<KnownIssue> exercised() {
+    return Set.copyOf(exercised);
   }
 
   /** A sync point: the file's mapped stores become durable (all but the stuck ones). */
@@ -1012,13 +1015,13 @@ final class Model {
   }
 
   private static SortedMap<String, byte[]> copy(TreeMap<String, byte[]> m) {
-    return m.isEmpty() ? java.util.Collections.emptySortedMap()
-        : java.util.Collections.unmodifiableSortedMap(new TreeMap<>(m));
+    return m.isEmpty() ? Collections.emptySortedMap()
+        : Collections.unmodifiableSortedMap(new TreeMap<>(m));
   }
 
   private static SortedMap<Long, long[]> copyPending(TreeMap<Long, long[]> m) {
-    return m.isEmpty() ? java.util.Collections.emptySortedMap()
-        : java.util.Collections.unmodifiableSortedMap(new TreeMap<>(m));
+    return m.isEmpty() ? Collections.emptySortedMap()
+        : Collections.unmodifiableSortedMap(new TreeMap<>(m));
   }
 
   /** Open handle names, for generators that keep their workloads well formed. */

@@ -1,6 +1,7 @@
 package dev.daxfs.tools.crash;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -475,7 +476,7 @@ public final class Seq1 {
   public static List<Workload> workloads() {
     List<Op> setup = setup();
     List<Workload> out = new ArrayList<>();
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     out.add(new Workload(SETUP_NAME, List.of(), setup, null));
     for (Variant v : variants()) {
       for (int d = 1; d <= 2; d++) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SortedMap;
 
 /**
@@ -97,7 +98,7 @@ final class StateDiff {
       field(out, path, "size", g.size(), w.size());
     }
     field(out, path, "device number", g.rdev(), w.rdev());
-    if (!java.util.Objects.equals(g.target(), w.target())) {
+    if (!Objects.equals(g.target(), w.target())) {
       out.add(path + " points to '" + g.target() + "', expected '" + w.target() + "'");
     }
     xattrs(out, path, g.xattrs(), w.xattrs());
