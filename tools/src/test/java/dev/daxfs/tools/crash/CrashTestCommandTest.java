@@ -88,6 +88,17 @@ class CrashTestCommandTest {
   }
 
   @Test
+  void aKnownIssueIsReportedUnlessTolerated() {
+    String example = "^truncate\\.mapped\\.d1\\.fsync$";
+    assertEquals(1, run("crashtest", "--only", example), out + err);
+    assertTrue(out.contains("state violation at op 4 (end)"), out);
+    assertEquals(0, run("crashtest", "--only", example, "--tolerate",
+        "layout-break-drops-mapped-stores"), out + err);
+    assertEquals(0, run("crashtest", "--tolerate", "list"));
+    assertTrue(out.startsWith("layout-break-drops-mapped-stores: "), out);
+  }
+
+  @Test
   void badUsageExitsWithTwo() {
     assertEquals(2, run("crashtest", "--max-images", "1"));
     assertEquals(2, run("crashtest", "--inject", "nonsense"));
