@@ -3,6 +3,7 @@ package dev.daxfs.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.KnownIssue;
 import dev.daxfs.tools.crash.Seq1;
 import dev.daxfs.tools.crash.Summary;
@@ -24,11 +25,11 @@ class CrashKnownIssuesTest {
     List<Workload> example = CrashSuite.matching(Seq1.workloads(),
         "^" + issue.example().replace(".", "\\.") + "$");
     assertEquals(1, example.size(), issue.example());
-    Summary strict = CrashSuite.run(example, CrashSuite.options().withTolerated(Set.of()));
+    CheckOptions options = CrashSuite.options().withDataChecksums(issue.needsDataChecksums());
+    Summary strict = CrashSuite.run(example, options.withTolerated(Set.of()));
     assertTrue(strict.violations() > 0, issue.cliName() + " no longer reproduces in "
         + issue.example() + ": remove it from KnownIssue");
-    Summary tolerant = CrashSuite.run(example, CrashSuite.options()
-        .withTolerated(Set.of(issue)));
+    Summary tolerant = CrashSuite.run(example, options.withTolerated(Set.of(issue)));
     assertEquals(0, tolerant.violations(), () -> CrashSuite.describe(tolerant));
   }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -334,9 +335,28 @@ public final class CrashChecker implements AutoCloseable {
       }
     }
     long fences = points.size() - (diverged < 0 ? 1 : 0);
+    long known = 0;
+    if (excused(model.exercised())) {
+      known = violationCount[0];
+      violationCount[0] = 0;
+      violations.clear();
+    }
     return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts,
         covered, total, sampled, violationCount[0], violations,
-        CPU.getCurrentThreadCpuTime() - cpu0, model.exercised());
+        CPU.getCurrentThreadCpuTime() - cpu0, model.exercised(), known);
+  }
+
+  /**
+   * True when the workload ran into a tolerated issue the model cannot expect: its violations
+   * are the issue's, counted apart.
+   */
+  private boolean excused(Set<KnownIssue> exercised) {
+    for (KnownIssue i : exercised) {
+      if (options.tolerated().contains(i) && !i.modelled(options.dataChecksums())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The states an image taken at {@code op} may show. */

@@ -101,8 +101,9 @@ final class Model {
     TreeMap<Long, long[]> pending = new TreeMap<>();
 
     /**
-     * Pending words whose dirty DAX entry a layout break dropped, which no sync point writes
-     * back any more (only with {@link KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES} tolerated).
+     * Pending words whose dirty DAX entry a layout break dropped ({@link
+     * KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES}): with the issue tolerated, no sync point
+     * makes them durable.
      */
     TreeSet<Long> stuck = new TreeSet<>();
 
@@ -145,6 +146,12 @@ final class Model {
 
     /** Pages the handle's mapping holds (faulted in by mwrite), or null without a mapping. */
     TreeSet<Long> mapped;
+
+    /**
+     * Mapped pages a sync point wrote back and write-protected, clearing their stale mark
+     * (with data checksums); the next store through a mapping marks them stale again.
+     */
+    TreeSet<Long> synced = new TreeSet<>();
 
     Handle(Node node, boolean writable) {
       this.node = node;
@@ -254,6 +261,7 @@ final class Model {
         Handle h = handles.get(op.path());
         if (h != null) {
           h.mapped = null;
+          h.synced.clear();
         }
       }
       case TRUNCATE -> truncate(walk(op.path(), true), op.length());
@@ -590,7 +598,12 @@ final class Model {
     TreeSet<Long> held = new TreeSet<>();
     for (Handle h : handles.values()) {
       if (h.node == n && h.mapped != null) {
-        held.addAll(h.mapped.subSet(off / PAGE, true, (off + len - 1) / PAGE, true));
+        long first = off / PAGE;
+        long last = (off + len - 1) / PAGE;
+        held.addAll(h.mapped.subSet(first, true, last, true));
+        if (!h.synced.subSet(first, true, last, true).isEmpty()) {
+          exercised.add(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM);
+        }
       }
     }
     if (held.isEmpty()) {
@@ -617,14 +630,26 @@ final class Model {
     return Set.copyOf(exercised);
   }
 
-  /** A sync point: the file's mapped stores become durable (all but the stuck ones). */
+  /**
+   * A sync point: the file's mapped stores become durable (all but the stuck ones, with their
+   * issue tolerated), and the pages its mappings hold are write-protected.
+   */
   private void durable(Node n) {
     if (!n.stuck.isEmpty()) {
       exercised.add(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES);
     }
+    for (Handle h : handles.values()) {
+      if (h.node == n && h.mapped != null) {
+        h.synced.addAll(h.mapped);
+      }
+    }
     TreeMap<Long, long[]> left = new TreeMap<>();
-    for (long w : n.stuck) {
-      left.put(w, n.pending.get(w));
+    if (breaksDropMappedStores) {
+      for (long w : n.stuck) {
+        left.put(w, n.pending.get(w));
+      }
+    } else {
+      n.stuck.clear();
     }
     n.pending = left;
   }
@@ -651,6 +676,11 @@ final class Model {
     long storedEnd = Math.min(end, pagesInFile * PAGE);
     for (long p = off / PAGE; p * PAGE < storedEnd; p++) {
       h.mapped.add(p);
+      for (Handle other : handles.values()) {
+        if (other.node == n) {
+          other.synced.remove(p);
+        }
+      }
       // The write fault dirties the page's entry again: the next sync writes it all back.
       n.stuck.subSet(p * PAGE / 8, (p + 1) * PAGE / 8).clear();
     }
@@ -742,20 +772,19 @@ final class Model {
   }
 
   /**
-   * A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping (and, with
-   * the known issue tolerated, drops their dirty entries: their pending words get stuck).
+   * A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping, and (the
+   * known issue) drops their dirty entries: their pending words get stuck.
    */
   private void breakLayout(Node n, long fromPage, long toPage) {
     for (Handle h : handles.values()) {
       if (h.node == n && h.mapped != null) {
         h.mapped.subSet(fromPage, toPage).clear();
+        h.synced.subSet(fromPage, toPage).clear();
       }
     }
-    if (breaksDropMappedStores) {
-      long from = fromPage * (PAGE / 8);
-      long to = toPage >= Long.MAX_VALUE / PAGE ? Long.MAX_VALUE : toPage * (PAGE / 8);
-      n.stuck.addAll(n.pending.subMap(from, to).keySet());
-    }
+    long from = fromPage * (PAGE / 8);
+    long to = toPage >= Long.MAX_VALUE / PAGE ? Long.MAX_VALUE : toPage * (PAGE / 8);
+    n.stuck.addAll(n.pending.subMap(from, to).keySet());
   }
 
   private void breakLayout(Node n, long fromPage) {

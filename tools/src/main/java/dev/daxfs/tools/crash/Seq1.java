@@ -240,6 +240,9 @@ public final class Seq1 {
         + " 1000 3000", Paths::hard));
     v.add(v(OpKind.WRITE, "in-place", "file-mapped", p -> "mwrite " + p.fileData()
         + " 0 64\nwrite " + p.fileData() + " 32 4200", Paths::fileData));
+    v.add(v(OpKind.WRITE, "in-place-synced", "file-mapped", p -> "mwrite " + p.fileData()
+        + " 0 64\nfsync " + p.fileData() + "\nwrite " + p.fileData() + " 32 100",
+        Paths::fileData));
     v.add(v(OpKind.WRITE, "symlink", "symlink", p -> "write " + p.link() + " 0 50",
         Paths::link));
     v.add(v(OpKind.WRITE, "dir", "dir-empty", p -> "write " + p.dirEmpty() + " 0 10",

@@ -203,6 +203,20 @@ class ModelTest {
   }
 
   @Test
+  void theModelNoticesWhenAWorkloadRunsIntoAKnownIssue() {
+    ok("creat f", "write f 0 9000", "mwrite f 4096 8", "write f 4096 8");
+    assertEquals(Set.of(), m.exercised(), "the page is stale: in place is fine");
+    ok("fsync f", "write f 4100 8");
+    assertEquals(Set.of(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM), m.exercised());
+    Model other = new Model();
+    String[] w = {"creat f", "write f 0 9000", "mwrite f 4096 8", "truncate f 5000", "fsync f"};
+    for (int i = 0; i < w.length; i++) {
+      other.apply(WorkloadParser.parseLine("t", 1, w[i]), i + 1);
+    }
+    assertEquals(Set.of(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES), other.exercised());
+  }
+
+  @Test
   void chownDropsSetIdBitsOfFilesButNotOfDirectories() {
     ok("creat f", "chmod f 06755", "chown f 1 2", "mkdir d", "chmod d 06755", "chown d 1 2");
     assertEquals(0755, at("f").perms());
