@@ -27,9 +27,10 @@ public enum KnownIssue {
   /**
    * With data checksums: once fsync has cleared the stale mark of a page a mapping holds, a
    * write() into that page goes in place (the page may not move) and stores the new bytes
-   * before the log entry carrying their checksum commits. A crash in between leaves the old
-   * checksum over new bytes: the page reads EIO. The page must be marked stale on media
-   * before the in-place store, as it is before a mapping may write it.
+   * before the log entry carrying their checksum commits; so does the zeroing of the old last
+   * page's tail when a write, truncate or fallocate grows the file. A crash in between leaves
+   * the old checksum over new bytes: the page reads EIO. The page must be marked stale on
+   * media before the in-place store, as it is before a mapping may write it.
    */
   IN_PLACE_WRITE_BREAKS_CHECKSUM("in-place-write-breaks-checksum",
       "write.in-place-synced.d1", true,

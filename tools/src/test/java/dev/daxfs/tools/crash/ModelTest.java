@@ -214,6 +214,13 @@ class ModelTest {
       other.apply(WorkloadParser.parseLine("t", 1, w[i]), i + 1);
     }
     assertEquals(Set.of(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES), other.exercised());
+    Model grown = new Model();
+    String[] g = {"creat f", "write f 0 5000", "mwrite f 4096 8", "msync f", "write f 9000 1"};
+    for (int i = 0; i < g.length; i++) {
+      grown.apply(WorkloadParser.parseLine("t", 1, g[i]), i + 1);
+    }
+    assertEquals(Set.of(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM), grown.exercised(),
+        "growing the file zeroes the mapped last page's tail in place");
   }
 
   @Test
