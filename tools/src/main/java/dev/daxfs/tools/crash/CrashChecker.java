@@ -208,142 +208,193 @@ public final class CrashChecker implements AutoCloseable {
   private WorkloadResult run(Workload w, String target, PrintWriter out) {
     long cpu0 = CPU.getCurrentThreadCpuTime();
     Base base = base(w.setup());
-    Model model = modelAfter(w.setup());
-    List<FsState> states = new ArrayList<>();
-    List<StateDiff.Tear> tears = new ArrayList<>();
-    states.add(model.snapshot());
-    tears.add(null);
-    CrashRecordingRegion region = new CrashRecordingRegion(base.frozen().image(0));
-    List<Recorded> points = new ArrayList<>();
-    int[] current = {0};
-    CrashImageOptions imageOptions = imageOptions();
-    CrashRecordingRegion.FenceListener listener = (fence, r) ->
-        points.add(new Recorded(fence, current[0], r.crashPoint(imageOptions)));
-    region.addFenceListener(listener);
-    List<Violation> violations = new ArrayList<>();
-    long[] violationCount = {0};
-    int diverged = -1;
-    Executor ex = new Executor(region, workloadMount());
-    List<Op> ops = w.ops();
-    for (int k = 1; k <= ops.size(); k++) {
-      current[0] = k;
+    Run run = new Run(w, modelAfter(w.setup()), out);
+    run.record(base);
+    run.check(target != null || base.mountChecked().compareAndSet(false, true), target);
+    return run.toResult(CPU.getCurrentThreadCpuTime() - cpu0);
+  }
+
+  /** One workload: what its run recorded, then what checking its crash points found. */
+  private final class Run {
+    private final Workload w;
+    private final List<Op> ops;
+
+    /** What daxfs should do; applied alongside the run. */
+    private final Model model;
+
+    /** Every detail for a replay, or null. */
+    private final PrintWriter out;
+
+    /** The model's state before the first operation (index 0) and after each. */
+    private final List<FsState> states = new ArrayList<>();
+
+    /** The words each operation stored in place (index as states), or null. */
+    private final List<StateDiff.Tear> tears = new ArrayList<>();
+
+    /** The crash points, in fence order; the last one is the end of the workload. */
+    private final List<Recorded> points = new ArrayList<>();
+
+    /** The first operation whose result or tree differs from the model's, or -1. */
+    private int diverged = -1;
+
+    /** The first violations, described. */
+    private final List<Violation> violations = new ArrayList<>();
+
+    private long violationCount;
+    private long checkedPoints;
+    private long mounts;
+    private long sampled;
+    private BigInteger covered = BigInteger.ZERO;
+    private BigInteger total = BigInteger.ZERO;
+
+    Run(Workload w, Model model, PrintWriter out) {
+      this.w = w;
+      this.ops = w.ops();
+      this.model = model;
+      this.out = out;
+    }
+
+    /**
+     * Runs the workload on a recording of {@code base}, freezing a crash point at every fence,
+     * and compares every result and the live tree with the model as it goes.
+     */
+    void record(Base base) {
+      states.add(model.snapshot());
+      tears.add(null);
+      CrashRecordingRegion region = new CrashRecordingRegion(base.frozen().image(0));
+      int[] current = {0};
+      CrashImageOptions imageOptions = imageOptions();
+      CrashRecordingRegion.FenceListener listener = (fence, r) ->
+          points.add(new Recorded(fence, current[0], r.crashPoint(imageOptions)));
+      region.addFenceListener(listener);
+      Executor ex = new Executor(region, workloadMount());
+      for (int k = 1; k <= ops.size() && diverged < 0; k++) {
+        current[0] = k;
+        String problem = step(ex, k);
+        if (problem != null) {
+          diverged = k;
+          violationCount++;
+          violations.add(new Violation(w.name(), k, ops.get(k - 1).toString(), 0, "",
+              options.seed(), "live", problem, BigInteger.ZERO));
+          if (out != null) {
+            out.println("op " + k + " (" + ops.get(k - 1) + "): " + problem);
+          }
+        }
+      }
+      if (diverged < 0) {
+        points.add(new Recorded(0, ops.size() + 1, region.crashPoint(imageOptions)));
+      }
+      region.removeFenceListener(listener);
+      try {
+        ex.close();
+      } catch (RuntimeException e) {
+        if (diverged < 0) {
+          throw e;
+        }
+      }
+    }
+
+    /** Runs operation {@code k}; null when daxfs did what the model says, else the difference. */
+    private String step(Executor ex, int k) {
       Op op = ops.get(k - 1);
       long counter = w.setup().size() + k;
-      String problem;
       try {
         Errno got = ex.run(op, counter);
         Errno want = model.apply(op, counter);
         states.add(model.snapshot());
         tears.add(model.lastTear());
         if (got != want) {
-          problem = "daxfs " + result(got) + ", the model expects it to " + expectation(want);
-        } else {
-          List<String> d = StateDiff.diff(StateReader.read(ex.fs()), states.get(k), null, null,
-              6);
-          problem = d.isEmpty() ? null : "the live tree differs from the model: "
-              + String.join("; ", d);
+          return "daxfs " + result(got) + ", the model expects it to " + expectation(want);
         }
+        List<String> d = StateDiff.diff(StateReader.read(ex.fs()), states.get(k), null, null,
+            6);
+        return d.isEmpty() ? null : "the live tree differs from the model: "
+            + String.join("; ", d);
       } catch (RuntimeException | AssertionError e) {
-        problem = "daxfs threw " + e;
-      }
-      if (problem != null) {
-        diverged = k;
-        violationCount[0]++;
-        violations.add(new Violation(w.name(), k, op.toString(), 0, "", options.seed(), "live",
-            problem, BigInteger.ZERO));
-        if (out != null) {
-          out.println("op " + k + " (" + op + "): " + problem);
-        }
-        break;
-      }
-    }
-    if (diverged < 0) {
-      current[0] = ops.size() + 1;
-      points.add(new Recorded(0, ops.size() + 1, region.crashPoint(imageOptions)));
-    }
-    region.removeFenceListener(listener);
-    try {
-      ex.close();
-    } catch (RuntimeException e) {
-      if (diverged < 0) {
-        throw e;
+        return "daxfs threw " + e;
       }
     }
 
-    long checkedPoints = 0;
-    long mounts = 0;
-    long sampled = 0;
-    BigInteger covered = BigInteger.ZERO;
-    BigInteger total = BigInteger.ZERO;
-    ImageChecker checker = new ImageChecker(recoveryMount());
-    boolean checkMount = target != null || base.mountChecked().compareAndSet(false, true);
-    for (Recorded p : points) {
-      if (diverged >= 0 && p.op() >= diverged) {
-        continue;
-      }
-      if (p.op() == 0 && !checkMount) {
-        continue;
-      }
-      if (target != null && !target.isEmpty() && !pointMatches(p, target)) {
-        continue;
-      }
-      List<ImageChecker.Candidate> candidates = candidates(p.op(), ops, states);
-      StateDiff.Tear tear = p.op() >= 1 && p.op() <= ops.size() ? tears.get(p.op()) : null;
-      ImageExplorer explorer = new ImageExplorer(p.point());
-      ImageExplorer.Check check = (image, again) ->
-          checker.check(image, again, candidates, tear);
-      checkedPoints++;
+    /**
+     * Checks the crash points: all of them, or those {@code target} names ("FENCE" or "end",
+     * with ":MASK" one image). The first mount's points only with {@code checkMount}.
+     */
+    void check(boolean checkMount, String target) {
+      ImageChecker checker = new ImageChecker(recoveryMount());
       String mask = target == null ? null : maskOf(target);
-      if (mask != null) {
-        BitSet applied = ImageExplorer.parseMask(mask);
-        if (applied.length() > explorer.units()) {
-          throw new IllegalArgumentException("image " + mask + " applies units beyond the "
-              + explorer.units() + " this crash point has");
+      for (Recorded p : points) {
+        if ((diverged >= 0 && p.op() >= diverged) || (p.op() == 0 && !checkMount)
+            || (target != null && !target.isEmpty() && !pointMatches(p, target))) {
+          continue;
         }
-        ImageChecker.Verdict v = explorer.checkOne(applied, check);
-        mounts++;
-        covered = covered.add(BigInteger.ONE);
-        total = total.add(BigInteger.ONE);
-        report(out, w, p, ops, candidates, mask, v);
-        if (!v.ok()) {
-          violationCount[0]++;
-          violations.add(violation(w, p, ops, mask, v, BigInteger.ONE));
+        List<ImageChecker.Candidate> candidates = candidates(p.op(), ops, states);
+        StateDiff.Tear tear = p.op() >= 1 && p.op() <= ops.size() ? tears.get(p.op()) : null;
+        ImageExplorer explorer = new ImageExplorer(p.point());
+        ImageExplorer.Check check = (image, again) ->
+            checker.check(image, again, candidates, tear);
+        checkedPoints++;
+        if (mask != null) {
+          checkOne(p, explorer, check, candidates, mask);
+          continue;
         }
-        continue;
-      }
-      ImageExplorer.Outcome o = explorer.explore(check, options.maxImages(), options.samples(),
-          options.seed());
-      mounts += o.mounts();
-      covered = covered.add(o.covered());
-      total = total.add(o.total());
-      sampled += o.exhaustive() ? 0 : 1;
-      if (out != null) {
-        out.println(label(p, ops) + ": " + explorer.units() + " in-flight units, " + o.mounts()
-            + " images mounted, " + fmt(o.covered()) + " of " + fmt(o.total())
-            + " crash states covered" + (o.exhaustive() ? "" : " (sampled)") + ", "
-            + o.failures().size() + " failing");
-      }
-      for (ImageExplorer.Failure f : o.failures()) {
-        violationCount[0]++;
-        String m = ImageExplorer.mask(f.applied());
+        ImageExplorer.Outcome o = explorer.explore(check, options.maxImages(),
+            options.samples(), options.seed());
+        mounts += o.mounts();
+        covered = covered.add(o.covered());
+        total = total.add(o.total());
+        sampled += o.exhaustive() ? 0 : 1;
         if (out != null) {
-          report(out, w, p, ops, candidates, m, f.verdict());
+          out.println(label(p, ops) + ": " + explorer.units() + " in-flight units, "
+              + o.mounts() + " images mounted, " + fmt(o.covered()) + " of " + fmt(o.total())
+              + " crash states covered" + (o.exhaustive() ? "" : " (sampled)") + ", "
+              + o.failures().size() + " failing");
         }
-        if (violations.size() < DESCRIBED) {
-          violations.add(violation(w, p, ops, m, f.verdict(), f.equivalent().max(BigInteger.ONE)));
+        for (ImageExplorer.Failure f : o.failures()) {
+          String m = ImageExplorer.mask(f.applied());
+          report(out, p, ops, candidates, m, f.verdict());
+          failed(p, m, f.verdict(), f.equivalent().max(BigInteger.ONE));
         }
       }
     }
-    long fences = points.size() - (diverged < 0 ? 1 : 0);
-    long known = 0;
-    if (excused(model.exercised())) {
-      known = violationCount[0];
-      violationCount[0] = 0;
-      violations.clear();
+
+    /** Checks the one image {@code mask} of point {@code p} (a replay). */
+    private void checkOne(Recorded p, ImageExplorer explorer, ImageExplorer.Check check,
+        List<ImageChecker.Candidate> candidates, String mask) {
+      BitSet applied = ImageExplorer.parseMask(mask);
+      if (applied.length() > explorer.units()) {
+        throw new IllegalArgumentException("image " + mask + " applies units beyond the "
+            + explorer.units() + " this crash point has");
+      }
+      ImageChecker.Verdict v = explorer.checkOne(applied, check);
+      mounts++;
+      covered = covered.add(BigInteger.ONE);
+      total = total.add(BigInteger.ONE);
+      report(out, p, ops, candidates, mask, v);
+      if (!v.ok()) {
+        failed(p, mask, v, BigInteger.ONE);
+      }
     }
-    return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts,
-        covered, total, sampled, violationCount[0], violations,
-        CPU.getCurrentThreadCpuTime() - cpu0, model.exercised(), known);
+
+    private void failed(Recorded p, String mask, ImageChecker.Verdict v, BigInteger equivalent) {
+      violationCount++;
+      if (violations.size() < DESCRIBED) {
+        violations.add(new Violation(w.name(), p.op(), opText(p.op(), ops), p.fence(), mask,
+            options.seed(), v.kind(), v.detail(), equivalent));
+      }
+    }
+
+    WorkloadResult toResult(long cpuNanos) {
+      long fences = points.size() - (diverged < 0 ? 1 : 0);
+      long known = 0;
+      if (excused(model.exercised())) {
+        known = violationCount;
+        violationCount = 0;
+        violations.clear();
+      }
+      return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts, covered,
+          total, sampled, violationCount, List.copyOf(violations), cpuNanos, model.exercised(),
+          known);
+    }
   }
 
   /**
@@ -376,11 +427,6 @@ public final class CrashChecker implements AutoCloseable {
         new ImageChecker.Candidate("the state after it", states.get(op)));
   }
 
-  private Violation violation(Workload w, Recorded p, List<Op> ops, String mask,
-      ImageChecker.Verdict v, BigInteger equivalent) {
-    return new Violation(w.name(), p.op(), opText(p.op(), ops), p.fence(), mask,
-        options.seed(), v.kind(), v.detail(), equivalent);
-  }
 
   private static String opText(int op, List<Op> ops) {
     return op == 0 ? "mount" : op > ops.size() ? "end" : ops.get(op - 1).toString();
@@ -401,7 +447,8 @@ public final class CrashChecker implements AutoCloseable {
     return colon < 0 ? null : target.substring(colon + 1);
   }
 
-  private static void report(PrintWriter out, Workload w, Recorded p, List<Op> ops,
+  /** Every detail of one image's check, for a replay (nothing when {@code out} is null). */
+  private static void report(PrintWriter out, Recorded p, List<Op> ops,
       List<ImageChecker.Candidate> candidates, String mask, ImageChecker.Verdict v) {
     if (out == null) {
       return;
