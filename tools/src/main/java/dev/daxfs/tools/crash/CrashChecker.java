@@ -403,7 +403,7 @@ public final class CrashChecker implements AutoCloseable {
    */
   private boolean excused(Set<KnownIssue> exercised) {
     for (KnownIssue i : exercised) {
-      if (options.tolerated().contains(i) && !i.modelled(options.dataChecksums())) {
+      if (options.tolerated().contains(i) && i.excusesViolations(options.dataChecksums())) {
         return true;
       }
     }
