@@ -180,8 +180,15 @@ public final class CpuMapping {
     return t;
   }
 
+  /*
+   * The three installs below return false when the pte changed since the fault read it: an
+   * unmap of the range (which takes no entry lock, as unmap_mapping_range takes none) zapped
+   * it. The fault then starts over, as Linux's does when it finds the pte changed under the
+   * page-table lock.
+   */
+
   /** Maps the page frame at an empty pte, taking the mapping's reference and mapcount. */
-  void installPage(long pageNo, long pfn, boolean write) throws ErrnoException {
+  boolean installPage(long pageNo, long pfn, boolean write) throws ErrnoException {
     if (!pages.tryMap(pfn)) {
       throw new ErrnoException(
           Errno.ENOMEM, "page frame " + pfn + " is mapped by too many mappings to map it again");
@@ -189,24 +196,21 @@ public final class CpuMapping {
     long[] t = tableForInstall(pageNo);
     if (!LONGS.compareAndSet(t, (int) (pageNo & (TABLE_SIZE - 1)), Pte.NONE, Pte.of(pfn, write))) {
       pages.unmap(pfn);
-      throw new IllegalStateException("pte of mapping page " + pageNo + " changed under its entry lock");
+      return false;
     }
+    return true;
   }
 
   /** Maps the zero page read-only at an empty pte. */
-  void installZeroPage(long pageNo) {
+  boolean installZeroPage(long pageNo) {
     long[] t = tableForInstall(pageNo);
-    if (!LONGS.compareAndSet(t, (int) (pageNo & (TABLE_SIZE - 1)), Pte.NONE, Pte.ZERO_PAGE)) {
-      throw new IllegalStateException("pte of mapping page " + pageNo + " changed under its entry lock");
-    }
+    return LONGS.compareAndSet(t, (int) (pageNo & (TABLE_SIZE - 1)), Pte.NONE, Pte.ZERO_PAGE);
   }
 
   /** Makes a read-only pte of a page frame writable (the write-fault upgrade). */
-  void makeWritable(long pageNo, long pte) {
+  boolean makeWritable(long pageNo, long pte) {
     long[] t = tableForInstall(pageNo);
-    if (!LONGS.compareAndSet(t, (int) (pageNo & (TABLE_SIZE - 1)), pte, pte | Pte.WRITE)) {
-      throw new IllegalStateException("pte of mapping page " + pageNo + " changed under its entry lock");
-    }
+    return LONGS.compareAndSet(t, (int) (pageNo & (TABLE_SIZE - 1)), pte, pte | Pte.WRITE);
   }
 
   /**

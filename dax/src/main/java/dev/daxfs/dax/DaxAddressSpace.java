@@ -435,7 +435,10 @@ public final class DaxAddressSpace {
       long index = m.fileIndex(pageNo);
       lockEntry(index);
       try {
-        long pte = faultLocked(m, pageNo, index, write);
+        long pte;
+        do {
+          pte = faultLocked(m, pageNo, index, write);
+        } while (pte == RETRY);
         if (Pte.zeroPage(pte)) {
           return Pte.ZERO_PFN;
         }
@@ -491,10 +494,11 @@ public final class DaxAddressSpace {
           }
           setLocked(index, EntryTable.ZERO);
         }
-        if (!Pte.present(m.pte(pageNo))) {
-          m.installZeroPage(pageNo);
+        long current = m.pte(pageNo);
+        if (Pte.present(current)) {
+          return current;
         }
-        return m.pte(pageNo);
+        return m.installZeroPage(pageNo) ? Pte.ZERO_PAGE : RETRY;
       case MAPPED:
         break;
     }
@@ -523,12 +527,13 @@ public final class DaxAddressSpace {
       pte = Pte.NONE;
     }
     if (Pte.present(pte)) {
-      m.makeWritable(pageNo, pte);
-    } else {
-      m.installPage(pageNo, pfn, write);
+      return m.makeWritable(pageNo, pte) ? pte | Pte.WRITE : RETRY;
     }
-    return m.pte(pageNo);
+    return m.installPage(pageNo, pfn, write) ? Pte.of(pfn, write) : RETRY;
   }
+
+  /** What {@link #faultLocked} answers when an unmap raced with it: fault again. */
+  private static final long RETRY = Long.MIN_VALUE;
 
   private void checkPoison(long index, long pfn) throws ErrnoException {
     long off = pfn << PAGE_SHIFT;

@@ -31,6 +31,11 @@ final class BlockAllocator {
   /** At most this many groups, so a huge region does not cost a lock per 128 MiB. */
   private static final int MAX_GROUPS = 64;
 
+  /** Blocks per chunk of a group's ownership bits (8 KiB of bits). */
+  private static final int OWNED_CHUNK_SHIFT = 16;
+
+  private static final long OWNED_CHUNK_MASK = (1L << OWNED_CHUNK_SHIFT) - 1;
+
   /** First allocatable block. */
   private final long first;
 
@@ -45,6 +50,18 @@ final class BlockAllocator {
 
   /** The groups, in block order. */
   private final Group[] groups;
+
+  /**
+   * Blocks never to be freed again: found owned twice at mount. Start to exclusive end;
+   * guarded by this; empty on a healthy filesystem, so frees pay one volatile read.
+   */
+  private final TreeMap<Long, Long> quarantine = new TreeMap<>();
+
+  /** Whether {@link #quarantine} holds anything. */
+  private volatile boolean quarantined;
+
+  /** Frees refused because the block was already free (a damaged image; fsck explains). */
+  private final AtomicLong doubleFrees = new AtomicLong();
 
   /** Size of each group but possibly the last. */
   private final long groupSize;
@@ -93,7 +110,11 @@ final class BlockAllocator {
     return Math.max(0, free.get() - reserve);
   }
 
-  /** Marks {@code [start, start+len)} free; used while rebuilding and after frees commit. */
+  /**
+   * Marks {@code [start, start+len)} free; used while rebuilding and after frees commit. Blocks
+   * already free (only a damaged image maps a free block) are counted and left alone, and
+   * quarantined blocks are never freed.
+   */
   void free(long start, long len) {
     if (len <= 0) {
       return;
@@ -102,15 +123,85 @@ final class BlockAllocator {
       throw new IllegalArgumentException(
           "freeing [" + start + ", " + (start + len) + ") outside [" + first + ", " + end + ")");
     }
+    if (quarantined) {
+      synchronized (this) {
+        long s = start;
+        long e = start + len;
+        Map.Entry<Long, Long> q = quarantine.floorEntry(s);
+        if (q == null || q.getValue() <= s) {
+          q = quarantine.higherEntry(s);
+        }
+        while (s < e) {
+          if (q == null || q.getKey() >= e) {
+            freeUnchecked(s, e - s);
+            break;
+          }
+          long qs = Math.max(q.getKey(), s);
+          if (s < qs) {
+            freeUnchecked(s, qs - s);
+          }
+          s = Math.max(s, q.getValue());
+          q = quarantine.higherEntry(q.getKey());
+        }
+        return;
+      }
+    }
+    freeUnchecked(start, len);
+  }
+
+  private void freeUnchecked(long start, long len) {
+    long s = start;
+    long e = start + len;
+    long freed = 0;
+    while (s < e) {
+      Group g = groups[groupOf(s)];
+      long ge = Math.min(e, g.end);
+      freed += g.free(s, ge);
+      s = ge;
+    }
+    if (freed != len) {
+      doubleFrees.addAndGet(len - freed);
+    }
+    free.addAndGet(freed);
+  }
+
+  /**
+   * An inode being loaded uses {@code [start, start+len)}: those blocks leave the free space if
+   * a checkpoint listed them free, and any already owned by another loaded inode are
+   * quarantined (owned twice, they may never be handed to a third). Returns how many blocks
+   * were owned twice.
+   */
+  long claim(long start, long len) {
+    if (start < first || start + len > end || len <= 0) {
+      return 0;
+    }
+    List<long[]> twice = new ArrayList<>();
     long s = start;
     long e = start + len;
     while (s < e) {
       Group g = groups[groupOf(s)];
       long ge = Math.min(e, g.end);
-      g.free(s, ge);
+      long taken = g.claim(s, ge, twice);
+      free.addAndGet(-taken);
       s = ge;
     }
-    free.addAndGet(len);
+    long n = 0;
+    for (long[] t : twice) {
+      quarantine(t[0], t[1]);
+      n += t[1];
+    }
+    return n;
+  }
+
+  /** Keeps {@code [start, start+len)} out of the free space for good (owned twice). */
+  synchronized void quarantine(long start, long len) {
+    quarantine.put(start, start + len);
+    quarantined = true;
+  }
+
+  /** Frees refused because the blocks were already free. */
+  long doubleFrees() {
+    return doubleFrees.get();
   }
 
   /**
@@ -161,23 +252,7 @@ final class BlockAllocator {
   List<long[]> freeExtents() {
     List<long[]> out = new ArrayList<>();
     for (Group g : groups) {
-      g.lock.lock();
-      try {
-        for (Map.Entry<Long, Long> e : g.extents.entrySet()) {
-          long s = e.getKey();
-          long len = e.getValue() - s;
-          if (!out.isEmpty()) {
-            long[] last = out.get(out.size() - 1);
-            if (last[0] + last[1] == s) {
-              last[1] += len;
-              continue;
-            }
-          }
-          out.add(new long[] {s, len});
-        }
-      } finally {
-        g.lock.unlock();
-      }
+      g.freeRuns(out);
     }
     return out;
   }
@@ -204,7 +279,12 @@ final class BlockAllocator {
     return (int) ((block - first) / groupSize);
   }
 
-  /** A contiguous run of blocks with its own free map. */
+  /**
+   * A contiguous run of blocks with its own lock and its own bitmaps: which blocks are free,
+   * and which are owned (handed out by this allocator or claimed by a loading inode).
+   * Allocation is lowest-first, from a cursor at or below the lowest free block, so freed
+   * blocks are reused first (warm in cache and, on an emulated region, already backed).
+   */
   private static final class Group {
     /** First block of the group. */
     final long start;
@@ -212,40 +292,103 @@ final class BlockAllocator {
     /** One past the last block of the group. */
     final long end;
 
-    /** Guards {@link #extents}. */
+    /** Guards everything below. */
     final ReentrantLock lock = new ReentrantLock();
 
-    /** Free extents: start to exclusive end, never adjacent (merged on free). */
-    final TreeMap<Long, Long> extents = new TreeMap<>();
+    /** One bit per block, set when free. */
+    private final long[] free;
+
+    /** Owned bits, in chunks allocated on first use. */
+    private final long[][] owned;
+
+    /** No free block lies below this one. */
+    private long lowest;
 
     Group(long start, long end) {
       this.start = start;
       this.end = end;
+      this.free = new long[(int) ((end - start + 63) >>> 6)];
+      this.owned = new long[(int) (((end - start) >>> OWNED_CHUNK_SHIFT) + 1)][];
+      this.lowest = end;
     }
 
-    void free(long s, long e) {
+    private boolean isFreeBit(long b) {
+      long i = b - start;
+      return (free[(int) (i >>> 6)] & (1L << i)) != 0;
+    }
+
+    private void setFree(long b, boolean on) {
+      long i = b - start;
+      if (on) {
+        free[(int) (i >>> 6)] |= 1L << i;
+      } else {
+        free[(int) (i >>> 6)] &= ~(1L << i);
+      }
+    }
+
+    /** The first free block at or after {@code from}, or {@link #end}. */
+    private long nextFree(long from) {
+      if (from >= end) {
+        return end;
+      }
+      long i = from - start;
+      int w = (int) (i >>> 6);
+      long word = free[w] & (-1L << i);
+      while (true) {
+        if (word != 0) {
+          long b = start + ((long) w << 6) + Long.numberOfTrailingZeros(word);
+          return Math.min(b, end);
+        }
+        if (++w == free.length) {
+          return end;
+        }
+        word = free[w];
+      }
+    }
+
+    private boolean owned(long b) {
+      long i = b - start;
+      long[] c = owned[(int) (i >>> OWNED_CHUNK_SHIFT)];
+      return c != null && (c[(int) ((i & OWNED_CHUNK_MASK) >>> 6)] & (1L << i)) != 0;
+    }
+
+    private void setOwned(long s, long e, boolean on) {
+      for (long b = s; b < e; b++) {
+        long i = b - start;
+        int ci = (int) (i >>> OWNED_CHUNK_SHIFT);
+        long[] c = owned[ci];
+        if (c == null) {
+          if (!on) {
+            b = Math.min(e, start + ((long) (ci + 1) << OWNED_CHUNK_SHIFT)) - 1;
+            continue;
+          }
+          c = owned[ci] = new long[1 << (OWNED_CHUNK_SHIFT - 6)];
+        }
+        int w = (int) ((i & OWNED_CHUNK_MASK) >>> 6);
+        if (on) {
+          c[w] |= 1L << i;
+        } else {
+          c[w] &= ~(1L << i);
+        }
+      }
+    }
+
+    /** Frees what of {@code [s, e)} is not free yet; returns how many blocks that was. */
+    long free(long s, long e) {
       lock.lock();
       try {
-        Map.Entry<Long, Long> before = extents.floorEntry(s);
-        if (before != null && before.getValue() > s) {
-          throw new IllegalStateException("double free of block " + s + " (free extent ["
-              + before.getKey() + ", " + before.getValue() + "))");
+        long freed = 0;
+        for (long b = s; b < e; b++) {
+          if (!isFreeBit(b)) {
+            setFree(b, true);
+            freed++;
+          }
         }
-        Map.Entry<Long, Long> after = extents.ceilingEntry(s);
-        if (after != null && after.getKey() < e) {
-          throw new IllegalStateException("double free of block " + after.getKey());
+        setOwned(s, e, false);
+        if (freed > 0 && s < lowest) {
+          lowest = s;
         }
-        long ns = s;
-        long ne = e;
-        if (before != null && before.getValue() == s) {
-          ns = before.getKey();
-          extents.remove(before.getKey());
-        }
-        if (after != null && after.getKey() == e) {
-          ne = after.getValue();
-          extents.remove(after.getKey());
-        }
-        extents.put(ns, ne);
+        return freed;
       } finally {
         lock.unlock();
       }
@@ -256,32 +399,31 @@ final class BlockAllocator {
       lock.lock();
       try {
         long got = 0;
-        if (hint > 0) {
-          Map.Entry<Long, Long> e = extents.floorEntry(hint);
-          if (e != null && e.getValue() > hint) {
-            got += carve(e.getKey(), e.getValue(), hint, want, out);
-          }
+        if (hint >= start && hint < end && isFreeBit(hint)) {
+          got += run(hint, want, out);
         }
-        while (got < want && !extents.isEmpty()) {
-          Map.Entry<Long, Long> e = extents.firstEntry();
-          got += carve(e.getKey(), e.getValue(), e.getKey(), want - got, out);
+        long b = nextFree(lowest);
+        lowest = b;
+        while (got < want && b < end) {
+          got += run(b, want - got, out);
+          b = nextFree(b);
+          lowest = Math.min(lowest, b);
         }
+        lowest = nextFree(lowest);
         return got;
       } finally {
         lock.unlock();
       }
     }
 
-    /** Removes up to {@code want} blocks at {@code at} from the free extent [s, e). */
-    private long carve(long s, long e, long at, long want, List<long[]> out) {
-      long n = Math.min(want, e - at);
-      extents.remove(s);
-      if (s < at) {
-        extents.put(s, at);
+    /** Takes the free run at {@code at}, up to {@code want} blocks; returns its length. */
+    private long run(long at, long want, List<long[]> out) {
+      long n = 0;
+      while (n < want && at + n < end && isFreeBit(at + n)) {
+        setFree(at + n, false);
+        n++;
       }
-      if (at + n < e) {
-        extents.put(at + n, e);
-      }
+      setOwned(at, at + n, true);
       if (!out.isEmpty()) {
         long[] last = out.get(out.size() - 1);
         if (last[0] + last[1] == at) {
@@ -293,11 +435,68 @@ final class BlockAllocator {
       return n;
     }
 
+    /** Free runs in block order, merged with {@code out}'s last run when adjacent. */
+    void freeRuns(List<long[]> out) {
+      lock.lock();
+      try {
+        long b = nextFree(start);
+        while (b < end) {
+          long e = b;
+          while (e < end && isFreeBit(e)) {
+            e++;
+          }
+          if (!out.isEmpty() && out.get(out.size() - 1)[0] + out.get(out.size() - 1)[1] == b) {
+            out.get(out.size() - 1)[1] += e - b;
+          } else {
+            out.add(new long[] {b, e - b});
+          }
+          b = nextFree(e);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
     boolean isFree(long s, long e) {
       lock.lock();
       try {
-        Map.Entry<Long, Long> f = extents.floorEntry(s);
-        return f != null && f.getValue() >= e;
+        for (long b = s; b < e; b++) {
+          if (!isFreeBit(b)) {
+            return false;
+          }
+        }
+        return true;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /**
+     * Marks {@code [s, e)} owned by a loading inode: blocks the free map holds are taken out of
+     * it (a checkpoint that did not know them); blocks already owned are returned as runs
+     * ({@code {start, length}}, owned twice).
+     */
+    long claim(long s, long e, List<long[]> twice) {
+      lock.lock();
+      try {
+        long taken = 0;
+        for (long b = s; b < e; b++) {
+          if (owned(b)) {
+            if (!twice.isEmpty() && twice.get(twice.size() - 1)[0]
+                + twice.get(twice.size() - 1)[1] == b) {
+              twice.get(twice.size() - 1)[1]++;
+            } else {
+              twice.add(new long[] {b, 1});
+            }
+            continue;
+          }
+          setOwned(b, b + 1, true);
+          if (isFreeBit(b)) {
+            setFree(b, false);
+            taken++;
+          }
+        }
+        return taken;
       } finally {
         lock.unlock();
       }

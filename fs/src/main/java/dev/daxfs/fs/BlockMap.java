@@ -44,22 +44,22 @@ final class BlockMap {
     final long[] entries = new long[FANOUT];
     /** CRC32C of each page's data when checksums are on, else null. */
     final int[] crcs;
-    /** The log entry that mapped each page, when liveness is tracked, else null. */
-    final LogLiveness.Ref[] definers;
+    /** Region offset of the log entry that mapped each page, when tracked, else null. */
+    final long[] definers;
     /** Non-zero entries. */
     int count;
 
     Leaf(boolean checksums, boolean tracked) {
       crcs = checksums ? new int[FANOUT] : null;
-      definers = tracked ? new LogLiveness.Ref[FANOUT] : null;
+      definers = tracked ? new long[FANOUT] : null;
     }
   }
 
   /** Whether leaves keep a checksum per page. */
   private final boolean checksums;
 
-  /** The log's liveness, told which entry maps each page; null when not tracked. */
-  private final LogLiveness live;
+  /** Whether each page records the log entry that mapped it (what the cleaner counts). */
+  private final boolean tracked;
 
   /** The root: a Leaf at height 1, a Node above; null when the map is empty. */
   private Object root;
@@ -71,12 +71,12 @@ final class BlockMap {
   private long mapped;
 
   BlockMap(boolean checksums) {
-    this(checksums, null);
+    this(checksums, false);
   }
 
-  BlockMap(boolean checksums, LogLiveness live) {
+  BlockMap(boolean checksums, boolean tracked) {
     this.checksums = checksums;
-    this.live = live;
+    this.tracked = tracked;
   }
 
   static long block(long entry) {
@@ -115,7 +115,7 @@ final class BlockMap {
       height++;
     }
     if (root == null) {
-      root = height == 1 ? new Leaf(checksums, live != null) : new Node();
+      root = height == 1 ? new Leaf(checksums, tracked) : new Node();
     }
     Object n = root;
     for (int h = height; h > 1; h--) {
@@ -123,7 +123,7 @@ final class BlockMap {
       int i = (int) ((page >>> (SHIFT * (h - 1))) & MASK);
       Object child = node.slots[i];
       if (child == null) {
-        child = h == 2 ? new Leaf(checksums, live != null) : new Node();
+        child = h == 2 ? new Leaf(checksums, tracked) : new Node();
         node.slots[i] = child;
         node.count++;
       }
@@ -138,10 +138,10 @@ final class BlockMap {
     return l == null ? 0 : l.entries[(int) (page & MASK)];
   }
 
-  /** The log entry that mapped {@code page}, when tracked. */
-  LogLiveness.Ref definer(long page) {
+  /** Region offset of the log entry that mapped {@code page}, when tracked; 0 otherwise. */
+  long definer(long page) {
     Leaf l = leaf(page);
-    return l == null || l.definers == null ? null : l.definers[(int) (page & MASK)];
+    return l == null || l.definers == null ? 0 : l.definers[(int) (page & MASK)];
   }
 
   int crc(long page) {
@@ -151,14 +151,14 @@ final class BlockMap {
 
   /** Sets {@code page}'s entry (0 makes a hole); returns the previous entry. */
   long set(long page, long entry, int crc) {
-    return set(page, entry, crc, null);
+    return set(page, entry, crc, 0);
   }
 
   /**
-   * Sets {@code page}'s entry, mapped by log entry {@code definer} (which becomes live for it,
-   * and the page's previous definer loses it); returns the previous entry.
+   * Sets {@code page}'s entry, mapped by the log entry at region offset {@code definer};
+   * returns the previous entry.
    */
-  long set(long page, long entry, int crc, LogLiveness.Ref definer) {
+  long set(long page, long entry, int crc, long definer) {
     if (entry == 0) {
       long[] old = new long[1];
       clear(page, page + 1, (p, e) -> old[0] = e);
@@ -172,12 +172,7 @@ final class BlockMap {
       l.crcs[i] = crc;
     }
     if (l.definers != null) {
-      LogLiveness.Ref before = l.definers[i];
       l.definers[i] = definer;
-      if (definer != null) {
-        live.addReason(definer);
-      }
-      live.dropReason(before);
     }
     if (old == 0) {
       l.count++;
@@ -217,8 +212,7 @@ final class BlockMap {
             l.crcs[i] = 0;
           }
           if (l.definers != null) {
-            live.dropReason(l.definers[i]);
-            l.definers[i] = null;
+            l.definers[i] = 0;
           }
           l.count--;
           mapped--;
@@ -284,30 +278,13 @@ final class BlockMap {
       return;
     }
     List<long[]> moved = new ArrayList<>();
-    List<LogLiveness.Ref> definers = new ArrayList<>();
-    forEach(from, Long.MAX_VALUE, (p, v) -> {
-      moved.add(new long[] {p, v, crc(p)});
-      definers.add(definer(p));
-    });
-    // Keep the definers live across the clear: the pages move, their mapping entries stay.
-    if (live != null) {
-      for (LogLiveness.Ref d : definers) {
-        if (d != null) {
-          live.addReason(d);
-        }
-      }
-    }
+    forEach(from, Long.MAX_VALUE, (p, v) -> moved.add(new long[] {p, v, crc(p), definer(p)}));
     clear(from, Long.MAX_VALUE, null);
-    for (int k = 0; k < moved.size(); k++) {
-      long[] m = moved.get(k);
+    for (long[] m : moved) {
       if (get(m[0] + delta) != 0) {
         throw new IllegalStateException("shift onto mapped page " + (m[0] + delta));
       }
-      LogLiveness.Ref d = definers.get(k);
-      set(m[0] + delta, m[1], (int) m[2], d);
-      if (d != null) {
-        live.dropReason(d);
-      }
+      set(m[0] + delta, m[1], (int) m[2], m[3]);
     }
   }
 

@@ -104,6 +104,7 @@ public final class DaxFs implements AutoCloseable {
     sb.journalLanes = Journal.LANES;
     sb.state = Superblock.STATE_CLEAN;
     sb.reserveBlocks = BlockAllocator.defaultReserve(blocks);
+    sb.inodeChunks = 1;
     sb.store(region);
   }
 

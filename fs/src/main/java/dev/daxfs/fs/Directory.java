@@ -63,6 +63,11 @@ final class Directory {
     nextCookie = Math.max(nextCookie, next);
   }
 
+  /** The entry holding {@code cookie}, or null. */
+  Dentry byCookie(long cookie) {
+    return byCookie.get(cookie);
+  }
+
   /** Removes the entry {@code name}; returns it, or null. */
   Dentry remove(Name name) {
     Dentry d = byName.remove(name);

@@ -25,7 +25,7 @@ final class Eviction {
    * a handle; without a mapping no new pin can be taken, so the descriptors tell the truth.
    */
   boolean canFreeNow(Inode in) {
-    return !vol.layouts.busy(in);
+    return vol.switches.skipLayoutBreak || !vol.layouts.busy(in);
   }
 
   /**
@@ -49,7 +49,7 @@ final class Eviction {
       in.evicted = true;
       in.dax = null;
       in.leases.clear();
-      vol.cache.remove(in.ino);
+      vol.cache.remove(in.ino, in);
       vol.inodes.release(in.ino);
     });
   }
@@ -85,7 +85,7 @@ final class Eviction {
       if (in.evicted || in.openCount > 0 || in.links > 0) {
         return true;
       }
-      if (watchBusyPages(in)) {
+      if (!vol.switches.skipLayoutBreak && watchBusyPages(in)) {
         return false;
       }
       Txn txn = new Txn(vol, true);
@@ -110,6 +110,10 @@ final class Eviction {
       if (in.evicted) {
         return;
       }
+      if (in.links > 0) {
+        clearOrphanMarkLocked(in);
+        return;
+      }
       in.openCount = 0;
       Txn txn = new Txn(vol, true);
       freeIn(txn, in);
@@ -118,6 +122,24 @@ final class Eviction {
       in.lock.writeLock().unlock();
       in.io.writeLock().unlock();
     }
+  }
+
+  /** Takes {@code in} off the orphan list: it has a name after all. */
+  void clearOrphanMark(Inode in) {
+    in.lock.writeLock().lock();
+    try {
+      clearOrphanMarkLocked(in);
+    } finally {
+      in.lock.writeLock().unlock();
+    }
+  }
+
+  private void clearOrphanMarkLocked(Inode in) {
+    Txn txn = new Txn(vol, true);
+    txn.word(vol.inodes.slotOffset(in.ino) + InodeTable.ORPHAN,
+        InodeTable.orphanWord(in.ino, false));
+    txn.commit();
+    in.orphan = false;
   }
 
   /**

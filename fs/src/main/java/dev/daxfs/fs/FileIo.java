@@ -111,10 +111,13 @@ final class FileIo {
               throw new ErrnoException(Errno.EIO, "data checksum mismatch in page " + page
                   + " of inode " + in.ino + " (block " + BlockMap.block(e) + ")");
             }
-            ByteBuffer slice = dst.duplicate();
-            slice.limit(slice.position() + n);
-            region.load(blockOff + a, slice);
-            dst.position(dst.position() + n);
+            int limit = dst.limit();
+            dst.limit(dst.position() + n);
+            try {
+              region.load(blockOff + a, dst);
+            } finally {
+              dst.limit(limit);
+            }
           }
         } catch (MediaErrorException me) {
           vol.stats.mediaErrors.increment();
@@ -295,7 +298,9 @@ final class FileIo {
     }
     List<long[]> extents = new ArrayList<>();
     if (fresh > 0) {
-      long hint = hintFor(in, first);
+      // Next to the page before, for files written in order; an overwrite of one page asks
+      // for a block next to the one it replaces.
+      long hint = n == 1 && old[0] != 0 ? BlockMap.block(old[0]) + 1 : hintFor(in, first);
       try {
         vol.allocator.allocate(fresh, hint, txn.mayUseReserve, extents);
       } catch (ErrnoException e) {
@@ -354,8 +359,16 @@ final class FileIo {
           if (kind[i] != Kind.IN_PLACE) {
             vol.layouts.pageMoving(in, page);
           }
-          fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
-              (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+          try {
+            fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
+                (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+          } catch (MediaErrorException me) {
+            // Keeping the bytes around the write means reading them: a poisoned page can
+            // only be overwritten whole.
+            vol.stats.mediaErrors.increment();
+            throw new ErrnoException(Errno.EIO, "media error in page " + page + " of inode "
+                + in.ino + ": only a write of the whole page replaces it", me);
+          }
           vol.layouts.assigned(in, page, block[i]);
         }
       }
@@ -407,6 +420,11 @@ final class FileIo {
   private void fillPage(Kind kind, long oldEntry, long block, int a, int b, ByteBuffer src,
       int srcOff, int valid) {
     long dst = Layout.offset(block);
+    if ((kind == Kind.HOLE || kind == Kind.COPY) && region.isPoisoned(dst, PAGE)) {
+      // A fresh block that held a media error: the pieces below may not cover a whole line
+      // each, so the page is overwritten whole first, which clears it.
+      region.fill(dst, PAGE, (byte) 0);
+    }
     switch (kind) {
       case HOLE, UNWRITTEN -> {
         if (a > 0) {
@@ -453,10 +471,18 @@ final class FileIo {
       region.fill(dst, len, (byte) 0);
       return;
     }
-    ByteBuffer s = src.duplicate();
-    s.position(src.position() + srcOff);
-    s.limit(s.position() + len);
-    region.store(dst, s);
+    // Narrow the caller's buffer in place and restore it: a duplicate costs more than the copy
+    // of a small write.
+    int position = src.position();
+    int limit = src.limit();
+    try {
+      src.limit(position + srcOff + len);
+      src.position(position + srcOff);
+      region.store(dst, src);
+    } finally {
+      src.limit(limit);
+      src.position(position);
+    }
   }
 
   private static long hintFor(Inode in, long page) {

@@ -27,6 +27,8 @@ public final class FsStats {
   public final LongAdder logCleanings = new LongAdder();
   /** Log pages freed by cleaning. */
   public final LongAdder logPagesFreed = new LongAdder();
+  /** Blocks found used by two inodes as they loaded, and kept out of the free space. */
+  public final LongAdder crossLinkedBlocks = new LongAdder();
   /** Inodes freed by the orphan reaper. */
   public final LongAdder orphansReaped = new LongAdder();
 

@@ -118,6 +118,12 @@ public final class Fsck {
     /** Slots as read (for orphan words). */
     private final Map<Long, InodeTable.Slot> slots = new HashMap<>();
 
+    /** Inodes whose slot or log is damaged (their numbers stay taken). */
+    private final java.util.Set<Long> damagedInos = new java.util.HashSet<>();
+
+    /** Damaged inodes as far as their logs could be read: their blocks stay in use. */
+    private final List<Inode> partial = new ArrayList<>();
+
     Checker(PmemRegion image, Report report, Progress progress) {
       this.image = image;
       this.report = report;
@@ -157,6 +163,7 @@ public final class Fsck {
         return;
       }
       damaged.forEach((ino, why) -> problem("inode", "inode " + ino, why, false));
+      damagedInos.addAll(damaged.keySet());
       BlockAllocator none = new BlockAllocator(Layout.FIRST_ALLOCATABLE, sb.blockCount, 0);
       Volume vol = new Volume(view, sb, none, table, null, TestSwitches.none(),
           MountOptions.defaults());
@@ -167,6 +174,8 @@ public final class Fsck {
         Inode in = InodeCache.replay(vol, slot);
         if (in.damage != null) {
           problem("inode", "inode " + slot.ino(), in.damage + " (the inode answers EIO)", false);
+          damagedInos.add(slot.ino());
+          partial.add(in);
           continue;
         }
         inodes.put(slot.ino(), in);
@@ -258,6 +267,14 @@ public final class Fsck {
           dataBlocks += in.blocks.mappedPages();
         }
       }
+      for (Inode in : partial) {
+        // What a damaged inode's log still shows it uses stays used, as recovery keeps it.
+        Recovery.UsedBlocks mine = new Recovery.UsedBlocks();
+        Recovery.addUsed(in, mine);
+        for (long[] m : mine.merged()) {
+          runs.add(new long[] {m[0], m[1], in.ino, -3});
+        }
+      }
       runs.sort((a, b) -> Long.compare(a[0], b[0]));
       long[] prev = null;
       Recovery.UsedBlocks used = new Recovery.UsedBlocks();
@@ -277,7 +294,9 @@ public final class Fsck {
       report.counts.put("data_blocks", dataBlocks);
       report.counts.put("log_pages", logPages);
       report.counts.put("free_blocks", freeBlocks);
-      if (sb.state == Superblock.STATE_CLEAN && sb.checkpointBlock != 0) {
+      if (sb.state == Superblock.STATE_CLEAN && sb.checkpointBlock != 0 && damagedInos.isEmpty()) {
+        // With a damaged inode the blocks past its damage are unknown here, while the
+        // checkpoint (written before the damage) knew them: no comparison can be trusted.
         String[] why = new String[1];
         List<long[]> saved = Checkpoint.read(image, sb, why);
         if (saved == null) {
@@ -309,6 +328,9 @@ public final class Fsck {
       if (run[3] == -1) {
         return "the log of inode " + run[2];
       }
+      if (run[3] == -3) {
+        return "damaged inode " + run[2];
+      }
       return "page " + (run[3] + block - run[0]) + " of inode " + run[2];
     }
 
@@ -337,7 +359,7 @@ public final class Fsck {
           String where = "entry \"" + d.name() + "\" of directory " + dir.ino;
           Inode child = inodes.get(d.ino());
           if (child == null) {
-            boolean damagedChild = slots.containsKey(d.ino());
+            boolean damagedChild = damagedInos.contains(d.ino());
             problem(damagedChild ? "inode" : "dangling", where, damagedChild
                 ? "names inode " + d.ino() + ", whose log is damaged"
                 : "names inode " + d.ino() + ", which is not in use", !damagedChild);

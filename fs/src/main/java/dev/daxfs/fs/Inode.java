@@ -82,6 +82,9 @@ final class Inode {
   /** Which log entries still matter, per log page: what the log cleaner reads. */
   LogLiveness live = new LogLiveness();
 
+  /** The log's length in pages after it was loaded or last cleaned (the cleaning trigger). */
+  int logPagesAtLastClean;
+
   /** A regular file's pages. */
   BlockMap blocks;
 
@@ -103,6 +106,12 @@ final class Inode {
   /** Why this inode's log could not be read; non-null makes every access EIO. */
   String damage;
 
+  /**
+   * For a damaged inode: the log pages its chain held up to the damage, which stay in use
+   * (never handed out again) as its mapped blocks do.
+   */
+  long[] damagedLogPages;
+
   /** Layout leases on ranges of the file; read without locks by breaks and the pin policy. */
   final java.util.List<LayoutLease> leases = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -113,7 +122,7 @@ final class Inode {
     this.ino = ino;
     this.generation = generation;
     this.type = type;
-    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums, live) : null;
+    this.blocks = Mode.isRegular(type) ? new BlockMap(dataChecksums, true) : null;
     this.dir = Mode.isDir(type) ? new Directory() : null;
   }
 
@@ -240,6 +249,13 @@ final class Inode {
         if (child <= 0 || cookie < Directory.FIRST_COOKIE || !Mode.isKnownType(childMode & Mode.S_IFMT)) {
           throw bad(offset, "directory entry " + name + " is impossible");
         }
+        if (dir.get(name) != null) {
+          throw bad(offset, "adds " + name + ", which is already in the directory");
+        }
+        Directory.Dentry holder = dir.byCookie(cookie);
+        if (holder != null) {
+          throw bad(offset, "gives cookie " + cookie + " of " + holder.name() + " to " + name);
+        }
         Directory.Dentry replaced = dir.add(name, child, childMode & Mode.S_IFMT, cookie, ref);
         live.addReason(ref);
         if (replaced != null) {
@@ -283,7 +299,12 @@ final class Inode {
         p.get(v);
         LogLiveness.Ref previous = xattrs.set(new String(n, StandardCharsets.UTF_8), v, ref);
         live.addReason(ref);
-        live.dropReason(previous);
+        if (previous != null) {
+          // The older value may leave the log only with this one: were this one (and a later
+          // removal) collected first, replay would bring the older value back.
+          live.tombstone(previous, ref);
+          live.dropReason(previous);
+        }
         ctime = c;
         live.wrote(LogLiveness.CTIME, ref);
       }
@@ -395,7 +416,7 @@ final class Inode {
       long page = firstPage + i;
       long block = firstBlock + i;
       int crc = sums ? p.getInt() : 0;
-      long old = blocks.set(page, block | flagBits, crc, ref);
+      long old = blocks.set(page, block | flagBits, crc, offset);
       if (old != 0 && BlockMap.block(old) != block) {
         freed.block(BlockMap.block(old), page);
       }

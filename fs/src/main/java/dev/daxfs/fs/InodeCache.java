@@ -59,6 +59,11 @@ final class InodeCache {
     loaded.remove(ino);
   }
 
+  /** Removes {@code in} if it is still the inode cached under {@code ino}. */
+  void remove(long ino, Inode in) {
+    loaded.remove(ino, in);
+  }
+
   Collection<Inode> all() {
     return loaded.values();
   }
@@ -82,6 +87,7 @@ final class InodeCache {
   static Inode replay(Volume vol, InodeTable.Slot slot) {
     Inode in = new Inode(slot.ino(), slot.generation(), slot.type(), vol.dataChecksums());
     in.orphan = slot.orphan();
+    java.util.List<Long> pages = new java.util.ArrayList<>();
     try {
       if (!Mode.isKnownType(slot.type())) {
         throw new CorruptionException("inode " + slot.ino(), vol.inodes.slotOffset(slot.ino()),
@@ -89,11 +95,13 @@ final class InodeCache {
       }
       in.log = InodeLog.open(vol.region, slot.ino(), slot.head(), slot.tail(), vol.blockCount(),
           (type, seq, payload, offset) ->
-              in.apply(type, payload, offset, vol.blockCount(), Inode.Freed.NONE));
+              in.apply(type, payload, offset, vol.blockCount(), Inode.Freed.NONE),
+          pages::add);
       if (in.mode == 0) {
         throw new CorruptionException("log of inode " + slot.ino(),
             Layout.offset(slot.head()), "has no init entry");
       }
+      in.logPagesAtLastClean = in.log.pageCount();
       if (in.isSymlink() && in.targetFilled != in.target.length) {
         throw new CorruptionException("log of inode " + slot.ino(),
             Layout.offset(slot.head()), "holds " + in.targetFilled + " of the "
@@ -101,7 +109,27 @@ final class InodeCache {
       }
     } catch (CorruptionException e) {
       in.damage = e.getMessage();
+    } catch (RuntimeException e) {
+      // A check missing in front of a read of the payload: still damage, not a crash.
+      in.damage = "log of inode " + slot.ino() + " could not be replayed: " + e;
     }
+    if (in.damage != null) {
+      in.damagedLogPages = pages.stream().mapToLong(Long::longValue).toArray();
+    }
+    claim(vol, in);
     return in;
+  }
+
+  /**
+   * Tells the allocator which blocks the loaded inode uses: a block a (stale or forged)
+   * checkpoint listed free leaves the free space, and a block another loaded inode uses too is
+   * quarantined, so damage confined to one file's log never spreads through the allocator.
+   */
+  private static void claim(Volume vol, Inode in) {
+    Recovery.UsedBlocks used = new Recovery.UsedBlocks();
+    Recovery.addUsed(in, used);
+    for (long[] run : used.merged()) {
+      vol.stats.crossLinkedBlocks.add(vol.allocator.claim(run[0], run[1]));
+    }
   }
 }

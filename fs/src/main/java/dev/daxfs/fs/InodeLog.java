@@ -96,6 +96,15 @@ final class InodeLog {
    */
   static InodeLog open(PmemRegion region, long ino, long head, long tail, long blockCount,
       Visitor visitor) {
+    return open(region, ino, head, tail, blockCount, visitor, b -> {});
+  }
+
+  /**
+   * As {@link #open}, telling {@code pages} each page's block as soon as its header checks out,
+   * so that a caller knows which blocks a damaged log held up to the damage.
+   */
+  static InodeLog open(PmemRegion region, long ino, long head, long tail, long blockCount,
+      Visitor visitor, java.util.function.LongConsumer pages) {
     InodeLog log = new InodeLog(region, ino);
     Set<Long> seen = new HashSet<>();
     long block = head;
@@ -115,16 +124,18 @@ final class InodeLog {
       long[] header = LogPage.check(region, block, ino, previous);
       previous = header[0];
       log.addPage(block, header[0]);
+      pages.accept(block);
       long pageOff = Layout.offset(block);
       boolean holdsTail = tail >= pageOff + LogPage.HEADER && tail <= pageOff + Layout.BLOCK;
       if (tailIndex < 0) {
+        int end = holdsTail ? (int) (tail - pageOff) : Layout.BLOCK;
         try {
-          region.load(pageOff, page, 0, Layout.BLOCK);
+          // Only what replay reads: nothing beyond the tail matters, even poisoned.
+          region.load(pageOff, page, 0, end);
         } catch (MediaErrorException e) {
           throw new CorruptionException("log page at block " + block + " of inode " + ino,
               pageOff, "media error");
         }
-        int end = holdsTail ? (int) (tail - pageOff) : Layout.BLOCK;
         log.replayPage(page, pageOff, end, holdsTail, lastSeq, visitor);
         if (holdsTail) {
           tailIndex = log.pageCount - 1;
@@ -173,10 +184,19 @@ final class InodeLog {
         if (holdsTail && pos + len != end) {
           throw new CorruptionException(where, pageOff + pos, "padding before the tail");
         }
+        if (pos + len != Layout.BLOCK) {
+          // An append pads exactly to the end of the page it leaves.
+          throw new CorruptionException(where, pageOff + pos, "padding that stops short of "
+              + "the end of its page");
+        }
         break;
       }
       if (type > LogEntry.MAX_TYPE) {
         throw new CorruptionException(where, pageOff + pos, "unknown type " + type);
+      }
+      if (len < LogEntry.minLength(type)) {
+        throw new CorruptionException(where, pageOff + pos, "has an impossible length " + len
+            + " for a " + LogEntry.typeName(type) + " entry");
       }
       long seq = b.getLong(pos + 8);
       if (seq <= lastSeq[0]) {

@@ -76,6 +76,9 @@ final class InodeTable {
   /** Inode numbers in use; guarded by this. */
   private long used;
 
+  /** Told the new chunk count after the chain grew (the superblock records it). */
+  private java.util.function.LongConsumer grown = n -> {};
+
   private InodeTable(PmemRegion region) {
     this.region = region;
   }
@@ -277,6 +280,12 @@ final class InodeTable {
     for (int s = 1; s < SLOTS_PER_CHUNK; s++) {
       freeInos.add(index * SLOTS_PER_CHUNK + s);
     }
+    grown.accept(chunks.size());
+  }
+
+  /** Sets what is told the chunk count each time the chain grows. */
+  synchronized void onGrow(java.util.function.LongConsumer listener) {
+    grown = listener;
   }
 
   /**

@@ -127,15 +127,7 @@ public final class Inspector {
         }
       }
       for (InodeTable.Slot slot : slots) {
-        Inode in = InodeCache.replay(vol, slot);
-        if (in.log != null) {
-          for (long p : in.log.pageBlocks()) {
-            used.add(p, 1);
-          }
-        }
-        if (in.blocks != null) {
-          in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> used.add(BlockMap.block(e), 1));
-        }
+        Recovery.addUsed(InodeCache.replay(vol, slot), used);
       }
       free = used.complement(Layout.FIRST_ALLOCATABLE, sb.blockCount);
       m.put("source", "computed from the logs");
@@ -229,7 +221,7 @@ public final class Inspector {
     log.put("pages", pageList);
     log.put("entries", in.log.entryCount());
     log.put("entry_bytes", in.live.bytes());
-    log.put("live_bytes", in.live.liveBytes());
+    log.put("live_bytes", vol.cleaner.liveBytes(in));
     log.put("capacity_bytes", (long) in.log.pageCount() * LogPage.CAPACITY);
     List<Map<String, Object>> entries = new ArrayList<>();
     InodeLog.open(region, ino, slot.head(), slot.tail(), sb.blockCount,

@@ -100,7 +100,12 @@ final class Journal {
     int undone = 0;
     for (int lane = 0; lane < LANES; lane++) {
       long off = laneOffset(lane);
-      long word = region.loadLong(off);
+      long word;
+      try {
+        word = region.loadLong(off);
+      } catch (dev.daxfs.pmem.MediaErrorException e) {
+        throw new CorruptionException("journal lane " + lane, off, "media error");
+      }
       long state = TaggedWord.decode(word, TaggedWord.salt(TaggedWord.SALT_JOURNAL, lane));
       if (state < 0) {
         throw new CorruptionException("journal lane " + lane, off, "state word fails its check");
@@ -122,7 +127,12 @@ final class Journal {
       for (int i = 0; i < count; i++) {
         long e = off + HEADER + (long) i * ENTRY_SIZE;
         byte[] raw = new byte[ENTRY_SIZE];
-        region.load(e, raw, 0, ENTRY_SIZE);
+        try {
+          region.load(e, raw, 0, ENTRY_SIZE);
+        } catch (dev.daxfs.pmem.MediaErrorException me) {
+          throw new CorruptionException("journal lane " + lane + " entry " + i, e,
+              "media error");
+        }
         ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         long addr = b.getLong(0);
         long old = b.getLong(8);
@@ -154,14 +164,19 @@ final class Journal {
 
   /** The state word of a lane, decoded; for fsck and inspect. -1 when it fails its check. */
   static long laneState(PmemRegion region, int lane) {
-    return TaggedWord.decode(region.loadLong(laneOffset(lane)),
-        TaggedWord.salt(TaggedWord.SALT_JOURNAL, lane));
+    try {
+      return TaggedWord.decode(region.loadLong(laneOffset(lane)),
+          TaggedWord.salt(TaggedWord.SALT_JOURNAL, lane));
+    } catch (dev.daxfs.pmem.MediaErrorException e) {
+      return -1;
+    }
   }
 
   private static int entryCrc(long addr, long old, long seq, int lane) {
-    ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(addr).putLong(old).putLong(seq).putInt(lane);
-    return Crc.crc32c(b.array(), 0, 28);
+    byte[] b = new byte[28];
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(addr).putLong(old).putLong(seq)
+        .putInt(lane);
+    return Crc.crc32c(b, 0, 28);
   }
 
   /** A set of 8-byte word updates that becomes durable all at once, or not at all. */

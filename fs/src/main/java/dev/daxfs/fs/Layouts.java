@@ -161,7 +161,7 @@ final class Layouts {
    */
   boolean mayMove(Inode in, long page, long entry) {
     DaxAddressSpace s = in.dax;
-    return s == null || !s.isPageInUse(BlockMap.block(entry));
+    return s == null || vol.switches.skipLayoutBreak || !s.isPageInUse(BlockMap.block(entry));
   }
 
   /**
@@ -171,9 +171,20 @@ final class Layouts {
    */
   void pageMoving(Inode in, long page) {
     DaxAddressSpace s = in.dax;
-    if (s != null && s.entry(page).kind() != dev.daxfs.dax.DaxEntry.Kind.NONE) {
-      s.dropEntryPage(page);
+    if (s == null) {
+      return;
     }
+    dev.daxfs.dax.DaxEntry e = s.entry(page);
+    if (e.kind() == dev.daxfs.dax.DaxEntry.Kind.NONE) {
+      return;
+    }
+    if (vol.switches.skipLayoutBreak && e.kind() == dev.daxfs.dax.DaxEntry.Kind.PAGE
+        && s.isPageInUse(e.pfn())) {
+      // The deliberate bug moves a page a device still holds; the entry keeps the old frame
+      // until the next fault finds the block map changed.
+      return;
+    }
+    s.dropEntryPage(page);
   }
 
   /** Block {@code block} now holds page {@code page} of {@code in}: its descriptor says so. */

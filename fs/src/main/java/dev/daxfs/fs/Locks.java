@@ -1,7 +1,6 @@
 package dev.daxfs.fs;
 
 import java.util.Arrays;
-import java.util.Comparator;
 
 /**
  * Taking several inode locks at once. The order is ascending inode number; since no code path
@@ -13,11 +12,29 @@ final class Locks {
 
   /** The distinct inodes of {@code inodes} (nulls dropped) in lock order. */
   static Inode[] ordered(Inode... inodes) {
-    return Arrays.stream(inodes)
-        .filter(java.util.Objects::nonNull)
-        .distinct()
-        .sorted(Comparator.comparingLong(i -> i.ino))
-        .toArray(Inode[]::new);
+    Inode[] out = new Inode[inodes.length];
+    int n = 0;
+    for (Inode in : inodes) {
+      if (in == null) {
+        continue;
+      }
+      // Insertion sort of at most four inodes, dropping repeats.
+      int i = n - 1;
+      boolean repeat = false;
+      for (int k = 0; k < n; k++) {
+        repeat |= out[k] == in;
+      }
+      if (repeat) {
+        continue;
+      }
+      while (i >= 0 && out[i].ino > in.ino) {
+        out[i + 1] = out[i];
+        i--;
+      }
+      out[i + 1] = in;
+      n++;
+    }
+    return n == out.length ? out : Arrays.copyOf(out, n);
   }
 
   /** Write-locks {@code inodes} in order; returns them for {@link #unlock}. */

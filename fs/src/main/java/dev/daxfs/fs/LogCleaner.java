@@ -65,13 +65,53 @@ final class LogCleaner {
     }
   }
 
-  /** The policy: a log of several pages whose live entries fill less than half of it. */
+  /**
+   * The trigger: a log of several pages that has doubled since it was last cleaned or loaded.
+   * Cheap on every commit; the cleaning then measures liveness exactly and rewrites only when
+   * live entries fill less than half of the log, so the cost stays proportional to what was
+   * appended.
+   */
   static boolean worthCleaning(Inode in) {
-    if (in.log == null || in.log.pageCount() < MIN_PAGES) {
+    if (in.log == null) {
       return false;
     }
-    long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-    return in.live.liveBytes() * 2 < capacity;
+    int pages = in.log.pageCount();
+    return pages >= MIN_PAGES && pages >= 2 * Math.max(1, in.logPagesAtLastClean);
+  }
+
+  /**
+   * Which log pages hold the entries that map the file's pages now: log page block to the
+   * number of file pages, and the distinct entries' offsets. Counted when needed rather than
+   * on every write, which would touch a cold entry per overwritten page.
+   */
+  private static Map<Long, Integer> mappingPages(Inode in, Set<Long> entries) {
+    Map<Long, Integer> pages = new HashMap<>();
+    if (in.blocks != null) {
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+        long d = in.blocks.definer(page);
+        if (d != 0) {
+          pages.merge(d >>> Layout.BLOCK_SHIFT, 1, Integer::sum);
+          if (entries != null) {
+            entries.add(d);
+          }
+        }
+      });
+    }
+    return pages;
+  }
+
+  /**
+   * Bytes of live entries in {@code in}'s log. An extent that is also the latest writer of the
+   * size or times is counted twice; there are at most three of those.
+   */
+  long liveBytes(Inode in) {
+    Set<Long> entries = new HashSet<>();
+    mappingPages(in, entries);
+    long bytes = in.live.liveBytes();
+    for (long offset : entries) {
+      bytes += vol.region.loadInt(offset) >>> 16;
+    }
+    return bytes;
   }
 
   /** Called after a commit touched {@code in} (metadata lock held): queues it if due. */
@@ -137,9 +177,11 @@ final class LogCleaner {
         return Result.NONE;
       }
       Result r = fast(in);
-      if (thorough || worthCleaning(in)) {
+      long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
+      if (thorough || (in.log.pageCount() >= MIN_PAGES && liveBytes(in) * 2 < capacity)) {
         r = r.plus(rewrite(in));
       }
+      in.logPagesAtLastClean = in.log.pageCount();
       if (r.pagesFreedFast > 0 || r.pagesFreedThorough > 0) {
         vol.stats.logCleanings.increment();
         vol.stats.logPagesFreed.add(r.pagesFreedFast + r.pagesFreedThorough);
@@ -157,7 +199,11 @@ final class LogCleaner {
     List<LogLiveness.Page> candidates = new ArrayList<>();
     Map<LogLiveness.Page, Integer> indexOf = new HashMap<>();
     long[] blocks = log.pageBlocks();
+    Map<Long, Integer> mapping = mappingPages(in, null);
     for (int i = 1; i < tailIndex; i++) {
+      if (mapping.containsKey(blocks[i])) {
+        continue; // an entry on it still maps a file page
+      }
       LogLiveness.Page p = in.live.page(blocks[i]);
       if (p == null) {
         p = new LogLiveness.Page(blocks[i]);
@@ -238,6 +284,7 @@ final class LogCleaner {
       InodeLog old = in.log;
       in.log = check.log;
       in.live = check.live;
+      in.logPagesAtLastClean = check.log.pageCount();
       in.blocks = check.blocks;
       in.dir = check.dir;
       in.xattrs = check.xattrs;

@@ -119,6 +119,19 @@ final class LogEntry {
     return (int) c.getValue();
   }
 
+  /** The shortest an entry of {@code type} can be: its header and fixed payload. */
+  static int minLength(int type) {
+    return HEADER + switch (type) {
+      case INIT -> 64;
+      case SETATTR, EXTENT, RANGE -> 48;
+      case DENTRY_ADD -> 32;
+      case DENTRY_DEL -> 24;
+      case LINK, XATTR_SET, XATTR_DEL, PARENT -> 16;
+      case TARGET, DIRSTATE -> 8;
+      default -> 0;
+    };
+  }
+
   static int align8(int n) {
     return (n + 7) & ~7;
   }

@@ -10,9 +10,11 @@ import java.util.Map;
  * needs (H2's chunks keep such counters for the same reason). Built by {@link Inode#apply} as
  * entries are replayed or committed, so it is exact without ever rereading the log.
  *
- * <p>An entry is live while it has a reason: it is the latest writer of an attribute, it maps
- * a file page, it holds a directory entry or an extended attribute, or it is pinned (init,
- * symlink target and range entries, which only a rewrite of the whole log drops). A removed
+ * <p>An entry is live while it has a reason: it is the latest writer of an attribute, it holds
+ * a directory entry or an extended attribute, or it is pinned (init, symlink target and range
+ * entries, which only a rewrite of the whole log drops). The one other reason, mapping a file
+ * page, is recorded in the block map (each page remembers the entry that mapped it) and
+ * counted by the cleaner when it runs, so a write never touches the cold entry it supersedes. A removed
  * directory entry or extended attribute leaves a tombstone that pairs the entry that added it
  * with the one that removed it: neither may leave the log without the other, or a replay would
  * remove a name that was never added, or resurrect one.
@@ -55,15 +57,18 @@ final class LogLiveness {
   static final class Ref {
     /** Its page. */
     final Page page;
+    /** Its region offset. */
+    final long offset;
     /** Its length in bytes. */
     final int length;
     /** Reasons it is live; 0 = dead. */
     int reasons;
-    /** Of {@link #reasons}, how many are tombstones. */
+    /** Of {@link #reasons}, how many come from tombstones it is the removing side of. */
     int tombstoneReasons;
 
-    Ref(Page page, int length) {
+    Ref(Page page, long offset, int length) {
       this.page = page;
+      this.offset = offset;
       this.length = length;
     }
   }
@@ -86,6 +91,7 @@ final class LogLiveness {
   /** Bytes of all entries. */
   private long bytes;
 
+
   /** A new entry of {@code length} bytes at region offset {@code offset}; not yet live. */
   Ref entry(long offset, int length) {
     long block = offset >>> Layout.BLOCK_SHIFT;
@@ -96,7 +102,7 @@ final class LogLiveness {
     }
     p.bytes += length;
     bytes += length;
-    return new Ref(p, length);
+    return new Ref(p, offset, length);
   }
 
   void addReason(Ref r) {
@@ -135,7 +141,6 @@ final class LogLiveness {
   /** {@code added}'s name or attribute was removed by {@code removed}. */
   void tombstone(Ref added, Ref removed) {
     Tombstone t = new Tombstone(added, removed);
-    added.tombstoneReasons++;
     addReason(removed);
     removed.tombstoneReasons++;
     added.page.tombstones.add(t);
@@ -164,17 +169,22 @@ final class LogLiveness {
   List<Page> collectible(List<Page> candidates) {
     java.util.Set<Page> set = new java.util.LinkedHashSet<>();
     for (Page p : candidates) {
-      int tombBytes = 0;
+      // Each entry once, however many tombstones it is part of (an overwritten attribute's
+      // value is the removing side of one pair and the added side of the next).
+      java.util.Set<Ref> tombOnly = java.util.Collections.newSetFromMap(
+          new java.util.IdentityHashMap<>());
       for (Tombstone t : p.tombstones) {
         for (Ref r : new Ref[] {t.added(), t.removed()}) {
-          if (r.page == p && r.reasons == r.tombstoneReasons) {
-            tombBytes += r.length;
+          if (r.page == p && r.reasons > 0 && r.reasons == r.tombstoneReasons) {
+            tombOnly.add(r);
           }
         }
       }
-      // A tombstone entry counted twice when both of its sides share the page is fine: such a
-      // page has liveBytes == their lengths only if nothing else lives there.
-      if (p.liveBytes == 0 || p.liveBytes == tombBytes) {
+      int tombBytes = 0;
+      for (Ref r : tombOnly) {
+        tombBytes += r.length;
+      }
+      if (p.liveBytes == tombBytes) {
         set.add(p);
       }
     }

@@ -34,15 +34,22 @@ final class LogPage {
   static final int CAPACITY = Layout.BLOCK - HEADER;
   static final int NEXT = 32;
 
-  /** Writes an empty page: header with a null next pointer, entries zeroed, persisted. */
+  /**
+   * Writes an empty page's header (null next pointer, reserved bytes zero), persisted. The
+   * entry area is left as it was: replay reads a page only up to the tail or to the padding
+   * an append leaves before moving on, so nothing after what was appended is ever read.
+   */
   static void format(PmemRegion region, long block, long ino, long sequence) {
     long off = Layout.offset(block);
-    region.fill(off, Layout.BLOCK, (byte) 0);
-    ByteBuffer h = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
-    h.putInt(0, MAGIC).putShort(4, VERSION).putLong(8, ino).putLong(16, sequence);
-    h.putInt(28, Crc.crc32c(h.array(), 0, 28));
-    region.store(off, h.array(), 0, 32);
-    region.persist(off, Layout.BLOCK);
+    if (region.isPoisoned(off, Layout.BLOCK)) {
+      // Entries are stored piecemeal, none covering a whole line: clear the media error first.
+      region.fill(off, Layout.BLOCK, (byte) 0);
+    }
+    byte[] h = new byte[HEADER];
+    ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(0, MAGIC).putShort(4, VERSION).putLong(8, ino).putLong(16, sequence);
+    b.putInt(28, Crc.crc32c(h, 0, 28));
+    region.storePersist(off, h, 0, HEADER);
   }
 
   static long nextSalt(long ino, long sequence) {

@@ -157,6 +157,7 @@ final class Namespace {
     int type = mode & Mode.S_IFMT;
     long ino = vol.inodes.reserve(vol.allocator);
     InodeLog log = null;
+    Inode in = null;
     Txn txn = new Txn(vol, false);
     try {
       log = InodeLog.create(vol.region, vol.allocator, ino, 0, false);
@@ -176,7 +177,7 @@ final class Namespace {
       vol.inodes.prepare(ino, generation, type, log.headBlock(), log.pendingTail());
       log.committed();
 
-      Inode in = new Inode(ino, generation, type, vol.dataChecksums());
+      in = new Inode(ino, generation, type, vol.dataChecksums());
       in.log = log;
       ByteBuffer p = ByteBuffer.wrap(init.array()).order(ByteOrder.LITTLE_ENDIAN);
       p.position(LogEntry.HEADER);
@@ -189,10 +190,15 @@ final class Namespace {
 
       txn.append(dir, Entries.dentryAdd(name, ino, mode, dir.dir.reserveCookie(), now));
       txn.word(vol.inodes.slotOffset(ino) + InodeTable.VALID, InodeTable.validWord(ino, true));
-      txn.commit();
+      // In the cache before the slot turns valid: a thread holding a stale number (of an
+      // inode this one replaces) must find this object, never load a second copy from media.
       vol.cache.put(in);
+      txn.commit();
       return in;
     } catch (RuntimeException e) {
+      if (in != null) {
+        vol.cache.remove(ino, in);
+      }
       txn.abort();
       if (log != null) {
         log.freePages(vol.allocator);
@@ -508,6 +514,11 @@ final class Namespace {
    */
   private void renameUnsafely(Inode oldDir, Name oldName, Directory.Dentry sd, Inode src,
       Inode newDir, Name newName, Directory.Dentry dd, Inode dst, boolean exchange, long now) {
+    if (vol.switches.renameInPlace && oldDir == newDir && dd == null
+        && oldName.length() == newName.length()) {
+      renameInPlace(oldDir, oldName, sd, newName);
+      return;
+    }
     Txn a = new Txn(vol, true);
     if (dd != null) {
       a.append(newDir, Entries.dentryDel(newName, dd.cookie(), now));
@@ -537,6 +548,26 @@ final class Namespace {
       dropLink(c, dst, now);
       c.commit();
     }
+  }
+
+  /**
+   * The deliberate bug: the name bytes of the entry that added {@code oldName} are rewritten
+   * where they lie in the log, checksum after them; a crash between the stores tears the entry.
+   */
+  private void renameInPlace(Inode dir, Name oldName, Directory.Dentry d, Name newName) {
+    LogLiveness.Ref ref = d.ref();
+    byte[] raw = new byte[ref.length];
+    vol.region.load(ref.offset, raw, 0, raw.length);
+    byte[] name = newName.rawBytes();
+    int nameAt = LogEntry.HEADER + 32;
+    System.arraycopy(name, 0, raw, nameAt, name.length);
+    ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putInt(4, LogEntry.crc(raw));
+    vol.region.store(ref.offset + nameAt, raw, nameAt, name.length);
+    vol.region.persist(ref.offset + nameAt, name.length);
+    vol.region.store(ref.offset + 4, raw, 4, 4);
+    vol.region.persist(ref.offset + 4, 4);
+    dir.dir.remove(oldName);
+    dir.dir.add(newName, d.ino(), d.type(), d.cookie(), ref);
   }
 
   /**

@@ -30,6 +30,11 @@ final class Recovery {
     Map<Long, String> damagedSlots = new HashMap<>();
     List<InodeTable.Slot> slots = new ArrayList<>();
     InodeTable table = InodeTable.load(region, sb.blockCount, slots::add, damagedSlots::put);
+    if (table.chunkCount() < sb.inodeChunks) {
+      throw new CorruptionException("inode table", Layout.offset(Layout.FIRST_INODE_CHUNK),
+          "its chain ends after " + table.chunkCount() + " chunks; the superblock records "
+              + sb.inodeChunks);
+    }
     BlockAllocator allocator = new BlockAllocator(Layout.FIRST_ALLOCATABLE, sb.blockCount,
         sb.reserveBlocks);
     Journal journal = new Journal(region, switches, sb.mountCount + 1);
@@ -47,6 +52,7 @@ final class Recovery {
     }
     boolean clean = free != null;
     long scanned = 0;
+    long crossLinked = 0;
     long damaged = damagedSlots.size();
     String reason;
     if (clean) {
@@ -68,19 +74,32 @@ final class Recovery {
         if (in.damage != null) {
           damaged++;
         }
-        if (in.log != null) {
-          for (long page : in.log.pageBlocks()) {
-            used.add(page, 1);
-          }
-        }
-        if (in.blocks != null) {
-          in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> used.add(BlockMap.block(e), 1));
-        }
+        addUsed(in, used);
       }
       for (long[] e : used.complement(Layout.FIRST_ALLOCATABLE, sb.blockCount)) {
         allocator.free(e[0], e[1]);
       }
+      for (long[] x : used.overlaps()) {
+        // Owned twice: neither owner may ever release it to a third.
+        allocator.quarantine(x[0], x[1]);
+        crossLinked += x[1];
+      }
       reason = why[0] + "; " + scanned + " inode logs replayed";
+    }
+
+    Inode root = vol.cache.peek(InodeTable.ROOT_INO);
+    if (root == null) {
+      InodeTable.Slot rootSlot = table.readSlot(InodeTable.ROOT_INO);
+      if (rootSlot == null) {
+        throw new CorruptionException("root directory", table.slotOffset(InodeTable.ROOT_INO),
+            "its inode slot is free");
+      }
+      root = InodeCache.replay(vol, rootSlot);
+      vol.cache.put(root);
+    }
+    if (root.damage != null || !root.isDir()) {
+      throw new CorruptionException("root directory", table.slotOffset(InodeTable.ROOT_INO),
+          root.damage != null ? root.damage : "inode 1 is not a directory");
     }
 
     long orphans = 0;
@@ -91,15 +110,21 @@ final class Recovery {
           in = InodeCache.replay(vol, slot);
           vol.cache.put(in);
         }
-        if (in.damage == null && !in.evicted) {
-          in.orphan = true;
-          eviction.released(in);
-          orphans++;
+        if (in.damage != null || in.evicted) {
+          continue;
         }
+        if (in.links > 0) {
+          // A named inode marked orphan (damage, or a crash in a repair): it keeps its data.
+          eviction.clearOrphanMark(in);
+          continue;
+        }
+        eviction.released(in);
+        orphans++;
       }
     }
 
     sb.state = Superblock.STATE_MOUNTED;
+    sb.inodeChunks = table.chunkCount();
     sb.mountCount++;
     sb.lastMount = System.currentTimeMillis() * 1_000_000L;
     sb.checkpointBlock = 0;
@@ -145,9 +170,26 @@ final class Recovery {
       sb.checkpointCrc = 0;
     }
     sb.state = Superblock.STATE_CLEAN;
+    sb.inodeChunks = vol.inodes.chunkCount();
     sb.lastUnmount = System.currentTimeMillis() * 1_000_000L;
     vol.region.fence();
     sb.store(vol.region);
+  }
+
+  /**
+   * Adds the blocks {@code in} uses: its log pages (up to the damage, for a damaged log) and
+   * every mapped block (those replay reached, for a damaged one).
+   */
+  static void addUsed(Inode in, UsedBlocks used) {
+    long[] pages = in.log != null ? in.log.pageBlocks() : in.damagedLogPages;
+    if (pages != null) {
+      for (long page : pages) {
+        used.add(page, 1);
+      }
+    }
+    if (in.blocks != null) {
+      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> used.add(BlockMap.block(e), 1));
+    }
   }
 
   /** Blocks in use, collected as runs, then turned into the free complement. */
@@ -187,6 +229,25 @@ final class Recovery {
           }
         }
         out.add(new long[] {p[0], p[1]});
+      }
+      return out;
+    }
+
+    /** Blocks covered by more than one run, as {@code {start, length}}. */
+    List<long[]> overlaps() {
+      long[][] pairs = new long[n / 2][];
+      for (int i = 0; i < n; i += 2) {
+        pairs[i / 2] = new long[] {runs[i], runs[i + 1]};
+      }
+      Arrays.sort(pairs, (a, b) -> Long.compare(a[0], b[0]));
+      List<long[]> out = new ArrayList<>();
+      long reach = -1;
+      for (long[] p : pairs) {
+        if (p[0] < reach) {
+          long end = Math.min(reach, p[0] + p[1]);
+          out.add(new long[] {p[0], end - p[0]});
+        }
+        reach = Math.max(reach, p[0] + p[1]);
       }
       return out;
     }

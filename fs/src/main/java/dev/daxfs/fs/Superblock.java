@@ -37,7 +37,9 @@ import java.util.UUID;
  * 144     4   checkpoint crc      CRC32C of the whole checkpoint
  * 148     4   reserved
  * 152     8   reserve blocks      blocks kept back for unlink/rmdir/truncate on a full fs
- * 160    92   reserved, zero
+ * 160     8   inode chunks        inode-table chunks linked so far: the chain may not be
+ *                                 shorter (a lost next pointer would silently drop inodes)
+ * 168    84   reserved, zero
  * 252     4   crc                 CRC32C of bytes [0, 252)
  * </pre>
  */
@@ -89,6 +91,9 @@ final class Superblock {
   /** Blocks kept back so that deletes and truncates work on a full filesystem. */
   long reserveBlocks;
 
+  /** Inode-table chunks linked when the superblock was last written (a lower bound). */
+  long inodeChunks;
+
   boolean dataChecksums() {
     return (features & FEATURE_DATA_CHECKSUMS) != 0;
   }
@@ -119,6 +124,7 @@ final class Superblock {
     b.putLong(136, checkpointBlocks);
     b.putInt(144, checkpointCrc);
     b.putLong(152, reserveBlocks);
+    b.putLong(160, inodeChunks);
     byte[] out = b.array();
     b.putInt(CRC_OFFSET, Crc.crc32c(out, 0, CRC_OFFSET));
     return out;
@@ -202,6 +208,7 @@ final class Superblock {
     sb.checkpointBlocks = b.getLong(136);
     sb.checkpointCrc = b.getInt(144);
     sb.reserveBlocks = b.getLong(152);
+    sb.inodeChunks = b.getLong(160);
 
     if (blockSize != PmemRegion.PAGE_SIZE) {
       throw new CorruptionException(name, off, "block size " + blockSize + " is not 4096");
@@ -231,6 +238,10 @@ final class Superblock {
     if (sb.checkpointBlock < 0 || sb.checkpointBlocks < 0
         || sb.checkpointBlock + sb.checkpointBlocks > sb.blockCount) {
       throw new CorruptionException(name, off, "allocator checkpoint lies outside the region");
+    }
+    if (sb.inodeChunks < 0 || sb.inodeChunks > sb.blockCount) {
+      throw new CorruptionException(name, off, "records " + sb.inodeChunks
+          + " inode-table chunks, more than the region holds");
     }
     if (sb.reserveBlocks < 0 || sb.reserveBlocks > sb.blockCount) {
       throw new CorruptionException(name, off, "reserve of " + sb.reserveBlocks

@@ -19,13 +19,20 @@ public final class TestSwitches {
   /** Skip the fence between the entry flush and the tail update. */
   public volatile boolean skipTailFence;
 
-  /** Rename rewrites the directory entry in place instead of remove + add in one transaction. */
+  /**
+   * Rename rewrites the directory entry's name where it lies in the log (same directory, same
+   * name length), or else commits each directory on its own, instead of remove + add in one
+   * transaction.
+   */
   public volatile boolean renameInPlace;
 
   /** Unlink drops the link count before removing the name, in separate commits. */
   public volatile boolean unlinkWrongOrder;
 
-  /** Truncate, punch, collapse and eviction skip the layout break (free while DMA may write). */
+  /**
+   * Truncate, punch, zero, collapse, insert and eviction skip the layout break, and
+   * copy-on-write moves pages a device holds: blocks are freed while DMA may write them.
+   */
   public volatile boolean skipLayoutBreak;
 
   /** Stale marks reach the media only after the mapping or pin was granted. */

@@ -34,20 +34,29 @@ final class Txn {
   /** Inodes with appended entries, in first-append order. */
   private final List<Inode> touched = new ArrayList<>(4);
 
-  /** Appended entries to apply after commit: inode, sealed bytes, region offset. */
-  private final List<Object[]> appended = new ArrayList<>(4);
+  /** Appended entries to apply after commit, in order: their inode, bytes and offset. */
+  private final List<Inode> appendedInodes = new ArrayList<>(2);
+
+  private final List<byte[]> appendedBytes = new ArrayList<>(2);
+
+  private long[] appendedOffsets = new long[2];
 
   /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
-  private final Map<Long, Long> words = new LinkedHashMap<>();
+  private Map<Long, Long> words = Map.of();
 
-  /** Blocks to free once committed, with the page they held (for descriptor owners). */
-  private final List<long[]> toFree = new ArrayList<>();
+  /** Blocks to free once committed, as runs: starts and lengths, merged when adjacent. */
+  private long[] freeStarts = new long[8];
+
+  private long[] freeLengths = new long[8];
+
+  /** Runs in {@link #freeStarts}. */
+  private int freeRuns;
 
   /** Blocks allocated for this operation: returned to the allocator if it aborts. */
-  private final List<long[]> allocated = new ArrayList<>();
+  private List<long[]> allocated = List.of();
 
   /** Actions to run after a successful commit (DRAM bookkeeping). */
-  private final List<Runnable> afterCommit = new ArrayList<>();
+  private List<Runnable> afterCommit = List.of();
 
   /** Set by commit or abort. */
   private boolean finished;
@@ -64,26 +73,51 @@ final class Txn {
     }
     long at = in.log.append(entry, vol.allocator, mayUseReserve || logMayUseReserve,
         !vol.switches.skipEntryFlush);
-    appended.add(new Object[] {in, entry.array(), at});
+    int k = appendedInodes.size();
+    if (k == appendedOffsets.length) {
+      appendedOffsets = java.util.Arrays.copyOf(appendedOffsets, k * 2);
+    }
+    appendedInodes.add(in);
+    appendedBytes.add(entry.array());
+    appendedOffsets[k] = at;
   }
 
   /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
   void word(long offset, long value) {
+    if (words.isEmpty()) {
+      words = new LinkedHashMap<>();
+    }
     words.put(offset, value);
   }
 
   /** Frees {@code [start, start+len)} after the commit (blocks no longer referenced). */
   void freeAfterCommit(long start, long len) {
-    toFree.add(new long[] {start, len});
+    if (freeRuns > 0 && freeStarts[freeRuns - 1] + freeLengths[freeRuns - 1] == start) {
+      freeLengths[freeRuns - 1] += len;
+      return;
+    }
+    if (freeRuns == freeStarts.length) {
+      freeStarts = java.util.Arrays.copyOf(freeStarts, freeRuns * 2);
+      freeLengths = java.util.Arrays.copyOf(freeLengths, freeRuns * 2);
+    }
+    freeStarts[freeRuns] = start;
+    freeLengths[freeRuns] = len;
+    freeRuns++;
   }
 
   /** Records blocks allocated for this operation, so that an abort frees them again. */
   void allocated(long start, long len) {
+    if (allocated.isEmpty()) {
+      allocated = new ArrayList<>(2);
+    }
     allocated.add(new long[] {start, len});
   }
 
   /** Runs {@code r} after a successful commit. */
   void afterCommit(Runnable r) {
+    if (afterCommit.isEmpty()) {
+      afterCommit = new ArrayList<>(2);
+    }
     afterCommit.add(r);
   }
 
@@ -117,14 +151,7 @@ final class Txn {
         in.log.committed();
       }
     }
-    for (Object[] a : appended) {
-      Inode in = (Inode) a[0];
-      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
-      int type = p.getShort(0) & 0xFFFF;
-      p.position(LogEntry.HEADER);
-      in.apply(type, p, (Long) a[2], vol.blockCount(), (block, page) -> toFree.add(
-          new long[] {block, 1}));
-    }
+    applyAppended();
     freeCollected();
     for (Inode in : touched) {
       vol.cleaner.committed(in);
@@ -132,26 +159,56 @@ final class Txn {
     runAfter();
   }
 
+  /** Applies every appended entry to its DRAM inode, in order, collecting freed blocks. */
+  private void applyAppended() {
+    Inode.Freed freed = (block, page) -> freeAfterCommit(block, 1);
+    for (int k = 0; k < appendedInodes.size(); k++) {
+      ByteBuffer p = ByteBuffer.wrap(appendedBytes.get(k)).order(ByteOrder.LITTLE_ENDIAN);
+      int type = p.getShort(0) & 0xFFFF;
+      p.position(LogEntry.HEADER);
+      appendedInodes.get(k).apply(type, p, appendedOffsets[k], vol.blockCount(), freed);
+    }
+  }
+
   /** Frees the blocks the applied entries released, in coalesced runs. */
   private void freeCollected() {
-    if (toFree.isEmpty()) {
+    if (freeRuns == 0) {
       return;
     }
-    toFree.sort((a, b) -> Long.compare(a[0], b[0]));
-    long runStart = -1;
-    long runLen = 0;
-    for (long[] f : toFree) {
-      if (runStart >= 0 && runStart + runLen == f[0]) {
-        runLen += f[1];
+    boolean sorted = true;
+    for (int i = 1; i < freeRuns && sorted; i++) {
+      sorted = freeStarts[i - 1] <= freeStarts[i];
+    }
+    if (!sorted) {
+      // Sort the runs by start, as pairs packed into one array of indexes.
+      Integer[] order = new Integer[freeRuns];
+      for (int i = 0; i < freeRuns; i++) {
+        order[i] = i;
+      }
+      long[] st = freeStarts;
+      java.util.Arrays.sort(order, (a, b) -> Long.compare(st[a], st[b]));
+      long[] s2 = new long[freeRuns];
+      long[] l2 = new long[freeRuns];
+      for (int i = 0; i < freeRuns; i++) {
+        s2[i] = freeStarts[order[i]];
+        l2[i] = freeLengths[order[i]];
+      }
+      freeStarts = s2;
+      freeLengths = l2;
+    }
+    long runStart = freeStarts[0];
+    long runLen = freeLengths[0];
+    for (int i = 1; i < freeRuns; i++) {
+      if (runStart + runLen == freeStarts[i]) {
+        runLen += freeLengths[i];
         continue;
       }
-      if (runStart >= 0) {
-        release(runStart, runLen);
-      }
-      runStart = f[0];
-      runLen = f[1];
+      release(runStart, runLen);
+      runStart = freeStarts[i];
+      runLen = freeLengths[i];
     }
     release(runStart, runLen);
+    freeRuns = 0;
   }
 
   private void release(long start, long len) {
@@ -180,13 +237,7 @@ final class Txn {
     vol.region.storeLong(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL,
         in.log.pendingTailWord());
     in.log.committed();
-    for (Object[] a : appended) {
-      ByteBuffer p = ByteBuffer.wrap((byte[]) a[1]).order(ByteOrder.LITTLE_ENDIAN);
-      int type = p.getShort(0) & 0xFFFF;
-      p.position(LogEntry.HEADER);
-      in.apply(type, p, (Long) a[2], vol.blockCount(), (block, page) -> toFree.add(
-          new long[] {block, 1}));
-    }
+    applyAppended();
     freeCollected();
     runAfter();
   }

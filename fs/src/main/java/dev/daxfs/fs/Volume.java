@@ -53,7 +53,8 @@ final class Volume {
   final MountOptions options;
 
   /** Last timestamp handed out, to keep timestamps strictly increasing. */
-  private long lastTime;
+  private final java.util.concurrent.atomic.AtomicLong lastTime =
+      new java.util.concurrent.atomic.AtomicLong();
 
   Volume(PmemRegion region, Superblock sb, BlockAllocator allocator, InodeTable inodes,
       Journal journal, TestSwitches switches, MountOptions options) {
@@ -65,6 +66,15 @@ final class Volume {
     this.switches = switches;
     this.options = options;
     this.cache = new InodeCache(this);
+    if (journal != null) {
+      // A mounted table: every chunk it links is recorded, so a lost next pointer is caught.
+      inodes.onGrow(n -> {
+        synchronized (sb) {
+          sb.inodeChunks = n;
+          sb.store(region);
+        }
+      });
+    }
     this.layouts = new Layouts(this);
     this.pages = new dev.daxfs.dax.PageDescriptors(region);
     this.cleaner = new LogCleaner(this);
@@ -78,11 +88,10 @@ final class Volume {
     return sb.dataChecksums();
   }
 
-  /** Wall-clock time in ns since the epoch, strictly increasing across calls. */
-  synchronized long now() {
+  /** Wall-clock time in ns since the epoch, strictly increasing across calls (lock-free). */
+  long now() {
     java.time.Instant i = java.time.Instant.now();
     long t = i.getEpochSecond() * 1_000_000_000L + i.getNano();
-    lastTime = Math.max(t, lastTime + 1);
-    return lastTime;
+    return lastTime.accumulateAndGet(t, (prev, x) -> Math.max(x, prev + 1));
   }
 }

@@ -81,15 +81,34 @@ class BlockAllocatorTest {
   }
 
   @Test
-  void doubleFreeAndForeignBlocksAreRefused() {
+  void doubleFreeIsCountedAndRefusedAndForeignBlocksThrow() {
     BlockAllocator a = allFree(10, 100, 0);
-    assertThrows(IllegalStateException.class, () -> a.free(20, 1));
+    long before = a.freeBlocks();
+    a.free(20, 1);
+    assertEquals(before, a.freeBlocks(), "a free block freed again stays counted once");
+    assertEquals(1, a.doubleFrees());
     long b = a.allocateOne(30, false);
     a.free(b, 1);
-    assertThrows(IllegalStateException.class, () -> a.free(b, 1));
+    a.free(b - 1, 3);
+    assertEquals(before, a.freeBlocks());
+    assertEquals(4, a.doubleFrees());
     assertThrows(IllegalArgumentException.class, () -> a.free(5, 2));
     assertThrows(IllegalArgumentException.class, () -> a.free(99, 2));
     assertThrows(IllegalArgumentException.class, () -> a.allocate(0, 0, false, new ArrayList<>()));
+  }
+
+  @Test
+  void quarantinedBlocksAreNeverFreedAgain() {
+    BlockAllocator a = allFree(10, 100, 0);
+    java.util.List<long[]> got = new ArrayList<>();
+    a.allocate(10, 40, false, got);
+    a.quarantine(43, 2);
+    a.free(40, 10);
+    assertTrue(a.isFree(40, 3));
+    assertFalse(a.isFree(43, 1));
+    assertFalse(a.isFree(44, 1));
+    assertTrue(a.isFree(45, 5));
+    assertEquals(88, a.freeBlocks());
   }
 
   @Test

@@ -58,7 +58,7 @@ class LogCleanerTest {
   void cleaningFreesPagesAndChangesNothingVisible() {
     HeapRegion region = new HeapRegion(64 << 20);
     DaxFs.mkfs(region, MkfsOptions.defaults());
-    DaxFs fs = DaxFs.mount(region, MountOptions.defaults());
+    DaxFs fs = DaxFs.mount(region, MountOptions.defaults().backgroundCleaning(false));
     churn(fs, 400);
     Map<String, String> before = state(fs);
     long free = fs.statfs().freeBlocks();

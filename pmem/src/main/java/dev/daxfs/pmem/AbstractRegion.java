@@ -209,6 +209,15 @@ public abstract class AbstractRegion implements PmemRegion {
   }
 
   @Override
+  public boolean isPoisoned(long off, long len) {
+    if (!anyPoison) {
+      return false;
+    }
+    Long hit = poisonedLines.ceiling(off / CACHE_LINE);
+    return hit != null && hit * CACHE_LINE < off + len;
+  }
+
+  @Override
   public List<Range> poisoned() {
     List<Range> out = new ArrayList<>();
     long start = -1;

@@ -114,6 +114,16 @@ public interface PmemRegion extends AutoCloseable {
   /** The poisoned ranges, line-aligned, sorted and merged. */
   List<Range> poisoned();
 
+  /** True when a line of {@code [off, off+len)} is poisoned (cheap when nothing is). */
+  default boolean isPoisoned(long off, long len) {
+    for (Range r : poisoned()) {
+      if (r.overlaps(off, len)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * True when the region was opened read-only: stores, copies, fills and CAS throw {@link
    * IllegalStateException}; loads, flushes and fences work.

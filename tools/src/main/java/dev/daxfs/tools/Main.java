@@ -20,8 +20,12 @@ import picocli.CommandLine.Command;
     description = "A log-structured persistent-memory filesystem with DMA-safe truncate and hole punch.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      dev.daxfs.tools.race.DmaRaceCommand.class,
       MkfsCommand.class,
       InspectCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatCommand.class,
       FsckCommand.class,
       ScrubCommand.class,
       dev.daxfs.tools.crash.CrashTestCommand.class,
