@@ -14,9 +14,13 @@ public enum Injection {
   /** No fence orders the entries' write-back before the tail update. */
   SKIP_TAIL_FENCE("skip-tail-fence", false,
       "no fence between flushing log entries and the tail update"),
-  /** Rename changes each directory in its own commit, the new name first. */
+  /**
+   * Rename rewrites the directory entry's name where it lies in the log (same directory, same
+   * name length), else changes each directory in its own commit.
+   */
   RENAME_IN_PLACE("rename-in-place", false,
-      "rename updates the directory entries in place, one directory at a time"),
+      "rename rewrites a directory entry in place (same directory and name length), else "
+          + "commits one directory at a time"),
   /** Multi-inode operations (rename shows it best) commit without the journal. */
   RENAME_WITHOUT_JOURNAL("rename-without-journal", false,
       "rename (and every other multi-inode operation) commits without the journal"),

@@ -174,6 +174,8 @@ public final class Seq1 {
     // rename
     v.add(v(OpKind.RENAME, "same-dir", "file-empty", p -> "rename " + p.fileEmpty() + " "
         + p.fresh("renamed"), p -> p.fresh("renamed")));
+    v.add(v(OpKind.RENAME, "same-length", "file-data", p -> "rename " + p.fileData() + " "
+        + p.fresh("baz"), p -> p.fresh("baz")));
     v.add(v(OpKind.RENAME, "other-dir", "file-data", p -> "rename " + p.fileData() + " "
         + p.moved("moved"), p -> p.moved("moved")));
     v.add(v(OpKind.RENAME, "over-file", "file-data", p -> "rename " + p.fileData() + " "
