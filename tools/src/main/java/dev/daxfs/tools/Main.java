@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       LeaseCommand.class,
       FsckCommand.class,
       ScrubCommand.class,
+      dev.daxfs.tools.crash.CrashTestCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,142 @@
+package dev.daxfs.tools.crash;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CrashCheckerTest {
+
+  private static CrashChecker checker;
+
+  @BeforeAll
+  static void start() {
+    checker = new CrashChecker(CheckOptions.defaults().withThreads(1));
+  }
+
+  @AfterAll
+  static void stop() {
+    checker.close();
+  }
+
+  private static WorkloadResult check(CrashChecker c, String text) {
+    return c.check(workload(text));
+  }
+
+  private static Workload workload(String text) {
+    return Workload.of("test", WorkloadParser.parse("test", text));
+  }
+
+  @Test
+  void aCorrectRunCoversEveryCrashStateAndFindsNothing() {
+    WorkloadResult r;
+    // A checker of its own: the fences of the first mount are checked once per checker.
+    try (CrashChecker fresh = new CrashChecker(CheckOptions.defaults().withThreads(1))) {
+      r = check(fresh, """
+        mkdir A
+        creat A/f
+        write A/f 0 9000
+        link A/f g
+        rename A/f A/h
+        mwrite A/h 100 64
+        msync A/h
+        unlink g
+        """);
+    }
+    assertEquals(0, r.violationCount(), r.violations().toString());
+    assertEquals(8, r.operations());
+    assertTrue(r.fences() > 20, "fences: " + r.fences());
+    assertEquals(r.fences() + 1, r.points(), "every fence and the end");
+    assertTrue(r.crashStates() >= r.points());
+    assertEquals(0, r.sampledPoints());
+    assertEquals(r.total(), r.covered(), "every image covered");
+    assertTrue(r.total().bitLength() > 141, "the 9000-byte write alone offers 2^141 images");
+  }
+
+  @Test
+  void aReIntroducedBugIsCaughtAndReplaysAlone() {
+    CheckOptions buggy = CheckOptions.defaults().withThreads(1)
+        .withInjection(Injection.UNLINK_WRONG_ORDER);
+    Workload w = workload("creat f\nlink f g\nunlink g\n");
+    try (CrashChecker c = new CrashChecker(buggy)) {
+      WorkloadResult r = c.check(w);
+      assertTrue(r.violationCount() > 0);
+      Violation v = r.violations().get(0);
+      assertEquals("state", v.kind());
+      assertEquals(3, v.op());
+      assertEquals("unlink g", v.opText());
+      assertTrue(v.detail().contains("link count 1, expected 2"), v.detail());
+      String id = v.replayId();
+      StringWriter out = new StringWriter();
+      WorkloadResult again = c.replay(w, id.substring(id.indexOf('@') + 1),
+          new PrintWriter(out, true));
+      assertEquals(1, again.violationCount(), out.toString());
+      assertTrue(out.toString().contains("recovered state:"), out.toString());
+    }
+  }
+
+  @Test
+  void recoveryInjectionsGoOnTheCheckersMounts() {
+    CheckOptions buggy = CheckOptions.defaults().withThreads(1)
+        .withInjection(Injection.RECOVERY_IGNORES_JOURNAL);
+    try (CrashChecker c = new CrashChecker(buggy)) {
+      WorkloadResult r = c.check(workload("mkdir A\ncreat A/f\nrename A/f g\n"));
+      assertTrue(r.violationCount() > 0);
+    }
+  }
+
+  @Test
+  void aKnownIssueIsFoundStrictlyAndExpectedWhenTolerated() {
+    Workload w = workload("creat f\nwrite f 0 9000\nmwrite f 4096 64\ntruncate f 4100\n"
+        + "fsync f\n");
+    WorkloadResult strict = checker.check(w);
+    assertTrue(strict.violationCount() > 0, "fixed? then remove the known issue");
+    Violation v = strict.violations().get(0);
+    assertEquals("end", v.opText());
+    assertTrue(v.detail().contains("/f: contents differ"), v.detail());
+    try (CrashChecker tolerant = new CrashChecker(CheckOptions.defaults().withThreads(1)
+        .withTolerated(Set.of(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES)))) {
+      assertEquals(0, tolerant.check(w).violationCount());
+    }
+  }
+
+  @Test
+  void anIssueTheModelCannotExpectIsCountedApartWhenTolerated() {
+    Workload w = workload("creat f\nwrite f 0 100\nmwrite f 8 8\nfsync f\nwrite f 0 8\n");
+    CheckOptions sums = CheckOptions.defaults().withThreads(1).withDataChecksums(true);
+    try (CrashChecker strict = new CrashChecker(sums)) {
+      WorkloadResult r = strict.check(w);
+      assertTrue(r.violationCount() > 0, "fixed? then remove the known issue");
+      assertTrue(r.violations().get(0).detail().contains("data checksum mismatch"),
+          r.violations().get(0).detail());
+    }
+    try (CrashChecker tolerant = new CrashChecker(sums.withTolerated(
+        Set.of(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM)))) {
+      WorkloadResult r = tolerant.check(w);
+      assertEquals(0, r.violationCount());
+      assertTrue(r.knownIssueViolations() > 0);
+    }
+  }
+
+  @Test
+  void aSetupRunsOnceUncheckedAndItsWorkloadsStartFromIt() {
+    List<Op> setup = WorkloadParser.parse("setup", "mkdir A\ncreat A/f\nwrite A/f 0 100\n");
+    Workload w = new Workload("w", setup, WorkloadParser.parse("w", "unlink A/f\n"), null);
+    WorkloadResult r = checker.check(w);
+    assertEquals(0, r.violationCount(), () -> r.violations().toString());
+    assertEquals(1, r.operations());
+  }
+
+  @Test
+  void everyOperationsResultIsComparedWithTheModel() {
+    WorkloadResult r = checker.check(workload("mkdir A\nrmdir A\nrmdir A\nclose A\n"));
+    assertEquals(0, r.violationCount(), "the failing rmdir and close are expected to fail: "
+        + r.violations());
+  }
+}

@@ -1,0 +1,115 @@
+package dev.daxfs.tools.crash;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.daxfs.tools.Json;
+import dev.daxfs.tools.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CrashTestCommandTest {
+
+  private String out;
+  private String err;
+
+  private int run(String... args) {
+    StringWriter o = new StringWriter();
+    StringWriter e = new StringWriter();
+    int code = Main.run(args, new PrintWriter(o, true), new PrintWriter(e, true));
+    out = o.toString();
+    err = e.toString();
+    return code;
+  }
+
+  @Test
+  void injectListPrintsOneNamePerLine() {
+    assertEquals(0, run("crashtest", "--inject", "list"));
+    assertEquals(String.join("\n", "skip-entry-flush", "skip-tail-fence", "rename-in-place",
+        "rename-without-journal", "unlink-wrong-order", "recovery-ignores-journal") + "\n",
+        out.replace("\r", ""));
+  }
+
+  @Test
+  void aWorkloadFileIsCheckedAndTheTotalsPrinted(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("w.wl");
+    Files.writeString(f, "mkdir A\ncreat A/f\nwrite A/f 0 100\n");
+    assertEquals(0, run("crashtest", "--workload", f.toString()), err);
+    for (String key : new String[] {"workloads", "operations", "fences", "crash_states",
+        "violations", "seconds"}) {
+      assertTrue(out.lines().anyMatch(l -> l.startsWith(key + " ")), key + " in:\n" + out);
+    }
+    assertTrue(out.contains("violations               0"), out);
+  }
+
+  @Test
+  void aMalformedWorkloadIsRejectedWithItsLineNumber(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.wl");
+    Files.writeString(f, "mkdir A\nwrite A 0\n");
+    assertEquals(1, run("crashtest", "--workload", f.toString()));
+    assertTrue(err.contains("bad.wl line 2: write takes 3 arguments"), err);
+    assertTrue(!err.contains("Exception"), err);
+  }
+
+  @Test
+  void anInjectedBugIsCaughtAndItsViolationReplays(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("u.wl");
+    Files.writeString(f, "creat f\nlink f g\nunlink g\n");
+    assertEquals(0, run("crashtest", "--workload", f.toString(), "--inject",
+        "unlink-wrong-order"), "exit 0: the injected bug was caught\n" + out + err);
+    assertTrue(out.contains("state violation at op 3 (unlink g)"), out);
+    String id = out.lines().filter(l -> l.contains("replay: --replay '")).findFirst()
+        .orElseThrow().replaceAll(".*--replay '([^']*)'.*", "$1");
+    assertEquals(1, run("crashtest", "--workload", f.toString(), "--inject",
+        "unlink-wrong-order", "--replay", id), out + err);
+    assertTrue(out.contains("op 3: unlink g"), out);
+    assertTrue(out.contains("link count 1, expected 2"), out);
+    assertEquals(1, run("crashtest", "--workload", f.toString(), "--inject",
+        "skip-entry-flush", "--only", "nothing-matches"));
+    assertTrue(err.contains("no workload"), err);
+  }
+
+  @Test
+  void jsonCarriesTheCoverageMatrixOfSeq1() throws Exception {
+    assertEquals(0, run("crashtest", "--only", "^mkdir\\.new\\.", "--json"), err);
+    JsonNode j = Json.mapper().readTree(out);
+    assertEquals(4, j.get("workloads").asInt());
+    assertEquals(0, j.get("violations").asInt());
+    assertTrue(j.get("crash_states").asInt() > 4);
+    JsonNode cells = j.get("coverage").get("cells");
+    assertEquals(1, cells.get("mkdir").get("new").get("d2").get("fsync").asInt());
+    assertEquals(0, cells.get("rename").get("file-data").get("d1").get("fsync").asInt());
+    assertTrue(j.get("coverage").get("gaps").size() > 0);
+  }
+
+  @Test
+  void aKnownIssueIsReportedUnlessTolerated() {
+    String example = "^truncate\\.mapped\\.d1\\.fsync$";
+    assertEquals(1, run("crashtest", "--only", example), out + err);
+    assertTrue(out.contains("state violation at op 4 (end)"), out);
+    assertEquals(0, run("crashtest", "--only", example, "--tolerate",
+        "layout-break-drops-mapped-stores"), out + err);
+    assertEquals(0, run("crashtest", "--tolerate", "list"));
+    assertTrue(out.startsWith("layout-break-drops-mapped-stores: "), out);
+  }
+
+  @Test
+  void badUsageExitsWithTwo() {
+    assertEquals(2, run("crashtest", "--max-images", "1"));
+    assertEquals(2, run("crashtest", "--inject", "nonsense"));
+    assertTrue(err.contains("unknown injection 'nonsense'"), err);
+    assertEquals(2, run("crashtest", "--replay", "x@y:z"));
+  }
+
+  @Test
+  void listNamesTheWorkloadsOfASet() {
+    assertEquals(0, run("crashtest", "--workload", "random", "--count", "3", "--seed", "4",
+        "--list"));
+    assertEquals("random-4-0\nrandom-4-1\nrandom-4-2\n", out.replace("\r", ""));
+  }
+}
