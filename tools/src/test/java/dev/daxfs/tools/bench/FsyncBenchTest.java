@@ -81,6 +81,8 @@ class FsyncBenchTest {
             / json.get("baseline_fsync_us_p50").asDouble();
         assertEquals(expected, ratio, 0.01 + expected * 0.01, m + " ratio in " + all);
         assertEquals(rounds, json.get(m + "fsync_p50_ratio_vs_baseline_rounds").size(), all);
+        assertTrue(json.get(m + "fsync_p99_ratio_vs_baseline").asDouble() > 0, all);
+        assertTrue(json.get(m + "fsync_mean_ratio_vs_baseline").asDouble() > 0, all);
       }
     }
     assertFalse(json.has("baseline_fsync_p50_ratio_vs_baseline"), all);
