@@ -32,9 +32,10 @@ import picocli.CommandLine.Option;
     name = "fsync",
     mixinStandardHelpOptions = true,
     description = {
-      "fsync of a 1 MiB range that a device keeps pinning short-term (pin all 256 pages for"
-          + " write, hold, write, unpin, again), with data checksums, under pinned_fsync=wait"
-          + " and pinned_fsync=proceed, against fsync of the same range with no device.",
+      "fsync of a 1 MiB range a device keeps pinning, pinned_fsync=wait and proceed.",
+      "The device pins all 256 pages for write, holds them, writes them and unpins them, again"
+          + " and again; each mode has its own filesystem with data checksums, and the baseline"
+          + " is fsync of the same range with no device.",
       "Reports fsync p50, p99 and mean, fsyncs per second, the blocks left stale, the ratios"
           + " to the baseline, and that every block verifies once the device stopped."
     })
