@@ -27,9 +27,9 @@ import java.util.List;
 /**
  * One mode of {@code daxfs bench fsync}: a filesystem with data checksums, freshly formatted on
  * its own emulated region in /dev/shm and mounted with one pinned_fsync setting, holding one
- * 1 MiB file written through write() and mapped for read and write, every page faulted in; and,
- * unless it is the baseline, a device that keeps the whole range pinned short-term. A turn
- * writes a few bytes into the range and fsyncs, over and over, timing each fsync.
+ * 1 MiB file written through write() and mapped for read and write, every page faulted in for
+ * read; and, unless it is the baseline, a device that keeps the whole range pinned short-term.
+ * A turn writes a few bytes into the range and fsyncs, over and over, timing each fsync.
  */
 final class FsyncSubject implements AutoCloseable {
 
@@ -43,8 +43,8 @@ final class FsyncSubject implements AutoCloseable {
   static final int WRITE_BYTES = Long.BYTES;
 
   /**
-   * Region size: the file, and room for the per-inode log, which every stale mark and every
-   * cleared one appends to faster than a busy device's pins let the cleaner reclaim it.
+   * Region size: the file, and room for its log, which grows by an entry for every stale mark
+   * a pin sets and every one an fsync clears, and which the cleaner reclaims only behind them.
    */
   static final long REGION_BYTES = 128 * Sizes.MiB;
 
