@@ -105,8 +105,7 @@ final class FsyncSubject implements AutoCloseable {
    */
   static FsyncSubject open(String name, MountOptions.PinnedFsync pinnedFsync, DmaEmulator dma,
       Duration hold) throws IOException {
-    Path file = Files.createTempFile(Regions.DEFAULT_DIRECTORY, "daxfs-bench-fsync-",
-        ".region");
+    Path file = BenchFiles.newFile(".region");
     Files.delete(file);
     PmemRegion region = null;
     DaxFs fs = null;

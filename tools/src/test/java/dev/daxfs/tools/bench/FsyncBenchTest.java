@@ -25,7 +25,7 @@ class FsyncBenchTest {
   /** This suite's region files (other suites, perhaps running now, use other names). */
   private static List<Path> benchFiles() throws IOException {
     try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
-      return files.filter(p -> p.getFileName().toString().startsWith("daxfs-bench-fsync-"))
+      return files.filter(p -> p.getFileName().toString().startsWith(BenchFiles.prefix()))
           .toList();
     }
   }
@@ -121,7 +121,7 @@ class FsyncBenchTest {
       String err = run.err().strip();
       assertFalse(err.contains("\n"), "one line: " + err);
       assertFalse(err.contains("Exception"), "no exception names: " + err);
-      assertTrue(err.startsWith("daxfs fsync: ") && err.endsWith("."), err);
+      assertTrue(err.startsWith("daxfs bench fsync: ") && err.endsWith("."), err);
       assertTrue(err.contains(c[0]), err);
     }
   }
