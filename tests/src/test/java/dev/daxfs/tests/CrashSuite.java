@@ -3,22 +3,16 @@ package dev.daxfs.tests;
 import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.CrashChecker;
 import dev.daxfs.tools.crash.Injection;
-import dev.daxfs.tools.crash.KnownIssue;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Violation;
 import dev.daxfs.tools.crash.Workload;
 import dev.daxfs.tools.crash.WorkloadResult;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * What the crash-consistency suites share: their budgets (system properties), the options they
  * check with, and running a set of workloads.
- *
- * <p>The suites tolerate the known daxfs bugs ({@link KnownIssue}: the model expects daxfs's
- * current behaviour for exactly those), so that they find everything else;
- * CrashKnownIssuesTest proves each one still reproduces, and fails once it is fixed.
  */
 final class CrashSuite {
   private CrashSuite() {}
@@ -49,7 +43,6 @@ final class CrashSuite {
     String inject = System.getProperty(INJECT, "");
     return CheckOptions.defaults()
         .withMaxImages(Math.max(2, intProperty(MAX_IMAGES, 256)))
-        .withTolerated(EnumSet.allOf(KnownIssue.class))
         .withInjection(inject.isBlank() ? null : Injection.of(inject));
   }
 

@@ -88,14 +88,11 @@ class CrashTestCommandTest {
   }
 
   @Test
-  void aKnownIssueIsReportedUnlessTolerated() {
-    String example = "^truncate\\.mapped\\.d1\\.fsync$";
-    assertEquals(1, run("crashtest", "--only", example), out + err);
-    assertTrue(out.contains("state violation at op 4 (end)"), out);
-    assertEquals(0, run("crashtest", "--only", example, "--tolerate",
-        "layout-break-drops-mapped-stores"), out + err);
-    assertEquals(0, run("crashtest", "--tolerate", "list"));
-    assertTrue(out.startsWith("layout-break-drops-mapped-stores: "), out);
+  void theWorkloadsThatFoundFixedBugsPass() {
+    assertEquals(0, run("crashtest", "--only", "^truncate\\.mapped\\.d1\\.fsync$"),
+        out + err);
+    assertEquals(0, run("crashtest", "--data-checksums", "--only",
+        "^write\\.in-place-synced\\.d1$"), out + err);
   }
 
   @Test
