@@ -22,7 +22,8 @@ final class CrashSuite {
 
   /**
    * A bug to re-introduce in every suite (an {@link Injection} name): how to see a suite fail,
-   * e.g. {@code -Ddaxfs.crash.inject=unlink-wrong-order}.
+   * e.g. {@code -Ddaxfs.crash.inject=unlink-wrong-order}. An injection that needs data
+   * checksums turns them on in every suite.
    */
   static final String INJECT = "daxfs.crash.inject";
 
@@ -41,9 +42,11 @@ final class CrashSuite {
   /** The options every suite checks with. */
   static CheckOptions options() {
     String inject = System.getProperty(INJECT, "");
+    Injection injection = inject.isBlank() ? null : Injection.of(inject);
     return CheckOptions.defaults()
         .withMaxImages(Math.max(2, intProperty(MAX_IMAGES, 256)))
-        .withInjection(inject.isBlank() ? null : Injection.of(inject));
+        .withInjection(injection)
+        .withDataChecksums(injection != null && injection.needsDataChecksums());
   }
 
   /** Checks {@code workloads} with {@code options}. */

@@ -73,6 +73,11 @@ public final class CrashChecker implements AutoCloseable {
   private record Recorded(long fence, int op, CrashPoint point) {}
 
   public CrashChecker(CheckOptions options) {
+    Injection i = options.injection();
+    if (i != null && i.needsDataChecksums() && !options.dataChecksums()) {
+      throw new IllegalArgumentException("the injection " + i.cliName() + " needs data "
+          + "checksums: without them the bug does no harm");
+    }
     this.options = options;
     this.pool = Executors.newFixedThreadPool(options.threads(), CrashChecker::thread);
   }

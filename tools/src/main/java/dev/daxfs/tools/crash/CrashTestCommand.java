@@ -108,6 +108,11 @@ public final class CrashTestCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
+      if (injection.needsDataChecksums() && !dataChecksums) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--inject "
+            + injection.cliName() + " needs --data-checksums: without them the bug does no "
+            + "harm");
+      }
     }
     if (maxImages < 2 || threads < 1 || (count != null && count < 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(),

@@ -1,6 +1,7 @@
 package dev.daxfs.tools.crash;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -104,11 +105,27 @@ class CrashCheckerTest {
   @Test
   void aWriteIntoAMappedPageFsyncCleanedKeepsItsChecksumRight() {
     Workload w = workload("creat f\nwrite f 0 100\nmwrite f 8 8\nfsync f\nwrite f 0 8\n");
-    try (CrashChecker sums = new CrashChecker(CheckOptions.defaults().withThreads(1)
-        .withDataChecksums(true))) {
-      WorkloadResult r = sums.check(w);
+    CheckOptions sums = CheckOptions.defaults().withThreads(1).withDataChecksums(true);
+    try (CrashChecker c = new CrashChecker(sums)) {
+      WorkloadResult r = c.check(w);
       assertEquals(0, r.violationCount(), () -> r.violations().toString());
     }
+    try (CrashChecker c = new CrashChecker(sums.withInjection(
+        Injection.IN_PLACE_WRITE_BEFORE_STALE_MARK))) {
+      WorkloadResult r = c.check(w);
+      assertTrue(r.violationCount() > 0, "the page was stored before its stale mark");
+      Violation v = r.violations().get(0);
+      assertEquals("write f 0 8", v.opText());
+      assertTrue(v.detail().contains("data checksum mismatch"), v.detail());
+    }
+  }
+
+  @Test
+  void anInjectionInDataChecksumsIsRefusedWithoutThem() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new CrashChecker(CheckOptions.defaults().withThreads(1)
+            .withInjection(Injection.IN_PLACE_WRITE_BEFORE_STALE_MARK)));
+    assertTrue(e.getMessage().contains("needs data checksums"), e.getMessage());
   }
 
   @Test
