@@ -25,7 +25,8 @@ class CrashInjectionTest {
       case RENAME_IN_PLACE, RENAME_WITHOUT_JOURNAL -> "^rename\\.[^.]*\\.d1$";
       case UNLINK_WRONG_ORDER -> "^unlink\\.[^.]*\\.d1$";
       case RECOVERY_IGNORES_JOURNAL -> "^(rename|link|unlink)\\.[^.]*\\.d1$";
-      case IN_PLACE_WRITE_BEFORE_STALE_MARK -> "^write\\.in-place[^.]*\\.d1$";
+      case IN_PLACE_WRITE_BEFORE_STALE_MARK ->
+          "^(write\\.in-place-synced|truncate\\.grow-mapped-synced)\\.d1$";
     };
   }
 
