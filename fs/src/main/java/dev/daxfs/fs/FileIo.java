@@ -419,7 +419,7 @@ final class FileIo {
    * write's own entry then records the new checksum (DESIGN.md, "Stable data").
    */
   private void markStaleBeforeStoring(Txn txn, Inode in, long first, Kind[] kind, long[] old) {
-    if (!in.blocks.checksums()) {
+    if (!in.blocks.checksums() || vol.switches.inPlaceWriteBeforeStaleMark) {
       return;
     }
     Txn mark = null;

@@ -38,10 +38,17 @@ public final class TestSwitches {
   /** Stale marks reach the media only after the mapping or pin was granted. */
   public volatile boolean lateStaleMark;
 
+  /**
+   * With data checksums, a write stores into a page in place without first marking it stale on
+   * media: a crash before the write's entry commits leaves the old checksum over new bytes.
+   */
+  public volatile boolean inPlaceWriteBeforeStaleMark;
+
   /** True when any switch is on. */
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
-        || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark;
+        || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark
+        || inPlaceWriteBeforeStaleMark;
   }
 
   /** The switches with no bug enabled. */

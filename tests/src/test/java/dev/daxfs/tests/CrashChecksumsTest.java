@@ -8,8 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * seq1 on a filesystem with per-block data checksums: stale marks and checksums must stay
- * right across every crash. (The known issues whose symptom here is an EIO the model cannot
- * expect are counted apart, see {@code KnownIssue}.)
+ * right across every crash.
  */
 class CrashChecksumsTest {
 

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every known bug class, re-introduced in daxfs through its test switch, is caught: the seq1
- * workloads that exercise it (depth 1, without fsync) find violations.
+ * workloads that exercise it (depth 1, without fsync) find violations, on a filesystem with
+ * data checksums when the bug is in them.
  */
 class CrashInjectionTest {
 
@@ -24,6 +25,8 @@ class CrashInjectionTest {
       case RENAME_IN_PLACE, RENAME_WITHOUT_JOURNAL -> "^rename\\.[^.]*\\.d1$";
       case UNLINK_WRONG_ORDER -> "^unlink\\.[^.]*\\.d1$";
       case RECOVERY_IGNORES_JOURNAL -> "^(rename|link|unlink)\\.[^.]*\\.d1$";
+      case IN_PLACE_WRITE_BEFORE_STALE_MARK ->
+          "^(write\\.in-place-synced|truncate\\.grow-mapped-synced)\\.d1$";
     };
   }
 
@@ -32,7 +35,8 @@ class CrashInjectionTest {
   void theCheckerCatchesTheBug(Injection bug) {
     List<Workload> workloads = CrashSuite.matching(Seq1.workloads(), workloadsFor(bug));
     assertFalse(workloads.isEmpty());
-    Summary s = CrashSuite.run(workloads, CrashSuite.options().withInjection(bug));
+    Summary s = CrashSuite.run(workloads, CrashSuite.options()
+        .withDataChecksums(bug.needsDataChecksums()).withInjection(bug));
     assertTrue(s.violations() > 0, bug.cliName() + " went unnoticed in "
         + workloads.size() + " workloads (" + s.crashStates() + " crash states)");
   }

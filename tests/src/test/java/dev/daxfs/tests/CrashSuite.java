@@ -3,22 +3,16 @@ package dev.daxfs.tests;
 import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.CrashChecker;
 import dev.daxfs.tools.crash.Injection;
-import dev.daxfs.tools.crash.KnownIssue;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Violation;
 import dev.daxfs.tools.crash.Workload;
 import dev.daxfs.tools.crash.WorkloadResult;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * What the crash-consistency suites share: their budgets (system properties), the options they
  * check with, and running a set of workloads.
- *
- * <p>The suites tolerate the known daxfs bugs ({@link KnownIssue}: the model expects daxfs's
- * current behaviour for exactly those), so that they find everything else;
- * CrashKnownIssuesTest proves each one still reproduces, and fails once it is fixed.
  */
 final class CrashSuite {
   private CrashSuite() {}
@@ -28,7 +22,8 @@ final class CrashSuite {
 
   /**
    * A bug to re-introduce in every suite (an {@link Injection} name): how to see a suite fail,
-   * e.g. {@code -Ddaxfs.crash.inject=unlink-wrong-order}.
+   * e.g. {@code -Ddaxfs.crash.inject=unlink-wrong-order}. An injection that needs data
+   * checksums turns them on in every suite.
    */
   static final String INJECT = "daxfs.crash.inject";
 
@@ -47,10 +42,11 @@ final class CrashSuite {
   /** The options every suite checks with. */
   static CheckOptions options() {
     String inject = System.getProperty(INJECT, "");
+    Injection injection = inject.isBlank() ? null : Injection.of(inject);
     return CheckOptions.defaults()
         .withMaxImages(Math.max(2, intProperty(MAX_IMAGES, 256)))
-        .withTolerated(EnumSet.allOf(KnownIssue.class))
-        .withInjection(inject.isBlank() ? null : Injection.of(inject));
+        .withInjection(injection)
+        .withDataChecksums(injection != null && injection.needsDataChecksums());
   }
 
   /** Checks {@code workloads} with {@code options}. */

@@ -1,7 +1,5 @@
 package dev.daxfs.tools.crash;
 
-import java.util.Set;
-
 /**
  * How the checker runs.
  *
@@ -14,19 +12,14 @@ import java.util.Set;
  * @param injection a bug to re-introduce in daxfs, or null
  * @param dataChecksums format with per-block data checksums
  * @param threads workloads checked at once
- * @param tolerated known daxfs bugs whose current behaviour the model expects rather than
- *     reports
  */
 public record CheckOptions(int maxImages, int samples, long seed, boolean torn,
-    Injection injection, boolean dataChecksums, int threads, Set<KnownIssue> tolerated) {
+    Injection injection, boolean dataChecksums, int threads) {
 
-  /**
-   * 256 images per crash point, 16 samples beyond, seed 0, whole lines, one thread per core,
-   * nothing tolerated.
-   */
+  /** 256 images per crash point, 16 samples beyond, seed 0, whole lines, one thread per core. */
   public static CheckOptions defaults() {
     return new CheckOptions(256, 16, 0, false, null, false,
-        Runtime.getRuntime().availableProcessors(), Set.of());
+        Runtime.getRuntime().availableProcessors());
   }
 
   public CheckOptions {
@@ -40,37 +33,29 @@ public record CheckOptions(int maxImages, int samples, long seed, boolean torn,
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, not " + threads);
     }
-    tolerated = Set.copyOf(tolerated);
   }
 
   public CheckOptions withMaxImages(int n) {
-    return new CheckOptions(n, samples, seed, torn, injection, dataChecksums, threads, tolerated);
+    return new CheckOptions(n, samples, seed, torn, injection, dataChecksums, threads);
   }
 
   public CheckOptions withSeed(long s) {
-    return new CheckOptions(maxImages, samples, s, torn, injection, dataChecksums,
-        threads, tolerated);
+    return new CheckOptions(maxImages, samples, s, torn, injection, dataChecksums, threads);
   }
 
   public CheckOptions withTorn(boolean t) {
-    return new CheckOptions(maxImages, samples, seed, t, injection, dataChecksums,
-        threads, tolerated);
+    return new CheckOptions(maxImages, samples, seed, t, injection, dataChecksums, threads);
   }
 
   public CheckOptions withInjection(Injection i) {
-    return new CheckOptions(maxImages, samples, seed, torn, i, dataChecksums, threads, tolerated);
+    return new CheckOptions(maxImages, samples, seed, torn, i, dataChecksums, threads);
   }
 
   public CheckOptions withDataChecksums(boolean on) {
-    return new CheckOptions(maxImages, samples, seed, torn, injection, on, threads, tolerated);
-  }
-
-  public CheckOptions withTolerated(Set<KnownIssue> issues) {
-    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, threads,
-        issues);
+    return new CheckOptions(maxImages, samples, seed, torn, injection, on, threads);
   }
 
   public CheckOptions withThreads(int n) {
-    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, n, tolerated);
+    return new CheckOptions(maxImages, samples, seed, torn, injection, dataChecksums, n);
   }
 }

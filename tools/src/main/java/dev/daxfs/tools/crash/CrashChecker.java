@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -74,6 +73,11 @@ public final class CrashChecker implements AutoCloseable {
   private record Recorded(long fence, int op, CrashPoint point) {}
 
   public CrashChecker(CheckOptions options) {
+    Injection i = options.injection();
+    if (i != null && i.needsDataChecksums() && !options.dataChecksums()) {
+      throw new IllegalArgumentException("the injection " + i.cliName() + " needs data "
+          + "checksums: without them the bug does no harm");
+    }
     this.options = options;
     this.pool = Executors.newFixedThreadPool(options.threads(), CrashChecker::thread);
   }
@@ -193,7 +197,7 @@ public final class CrashChecker implements AutoCloseable {
 
   /** The model after {@code setup} and the clean unmount that ends it. */
   private Model modelAfter(List<Op> setup) {
-    Model m = new Model(options.tolerated());
+    Model m = new Model();
     for (int i = 0; i < setup.size(); i++) {
       m.apply(setup.get(i), i + 1);
     }
@@ -385,29 +389,9 @@ public final class CrashChecker implements AutoCloseable {
 
     WorkloadResult toResult(long cpuNanos) {
       long fences = points.size() - (diverged < 0 ? 1 : 0);
-      long known = 0;
-      if (excused(model.exercised())) {
-        known = violationCount;
-        violationCount = 0;
-        violations.clear();
-      }
       return new WorkloadResult(w.name(), ops.size(), fences, checkedPoints, mounts, covered,
-          total, sampled, violationCount, List.copyOf(violations), cpuNanos, model.exercised(),
-          known);
+          total, sampled, violationCount, List.copyOf(violations), cpuNanos);
     }
-  }
-
-  /**
-   * True when the workload ran into a tolerated issue the model cannot expect: its violations
-   * are the issue's, counted apart.
-   */
-  private boolean excused(Set<KnownIssue> exercised) {
-    for (KnownIssue i : exercised) {
-      if (options.tolerated().contains(i) && i.excusesViolations(options.dataChecksums())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The states an image taken at {@code op} may show. */

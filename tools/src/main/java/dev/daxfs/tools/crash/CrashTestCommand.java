@@ -4,11 +4,9 @@ import dev.daxfs.tools.Json;
 import dev.daxfs.tools.ProgressBar;
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -60,11 +58,6 @@ public final class CrashTestCommand implements Callable<Integer> {
       description = "Re-introduce a known bug in daxfs ('list' prints their names).")
   String inject;
 
-  @Option(names = "--tolerate", paramLabel = "ISSUE", split = ",",
-      description = "Expect daxfs's current behaviour for a known, unfixed bug instead of "
-          + "reporting it ('list' prints them with what is wrong).")
-  List<String> tolerate = new ArrayList<>();
-
   @Option(names = "--only", paramLabel = "REGEX",
       description = "Check only the workloads whose names match (a Java regular expression, "
           + "found anywhere in the name).")
@@ -108,27 +101,17 @@ public final class CrashTestCommand implements Callable<Integer> {
       }
       return 0;
     }
-    if (tolerate.contains("list")) {
-      for (KnownIssue i : KnownIssue.values()) {
-        out.println(i.cliName() + ": " + i.description() + " (shown by seq1's " + i.example()
-            + ")");
-      }
-      return 0;
-    }
-    Set<KnownIssue> tolerated = EnumSet.noneOf(KnownIssue.class);
-    for (String t : tolerate) {
-      try {
-        tolerated.add(KnownIssue.of(t));
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-      }
-    }
     Injection injection = null;
     if (inject != null) {
       try {
         injection = Injection.of(inject);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      if (injection.needsDataChecksums() && !dataChecksums) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--inject "
+            + injection.cliName() + " needs --data-checksums: without them the bug does no "
+            + "harm");
       }
     }
     if (maxImages < 2 || threads < 1 || (count != null && count < 0)) {
@@ -137,7 +120,7 @@ public final class CrashTestCommand implements Callable<Integer> {
     }
     CheckOptions options = CheckOptions.defaults().withSeed(seed).withMaxImages(maxImages)
         .withTorn(torn).withInjection(injection).withDataChecksums(dataChecksums)
-        .withThreads(threads).withTolerated(tolerated);
+        .withThreads(threads);
     if (replay != null) {
       return replay(options, out);
     }

@@ -9,27 +9,34 @@ import java.util.Locale;
  */
 public enum Injection {
   /** Log entries are not flushed before the tail that makes them visible moves over them. */
-  SKIP_ENTRY_FLUSH("skip-entry-flush", false,
+  SKIP_ENTRY_FLUSH("skip-entry-flush", false, false,
       "log entries are not flushed before the tail update that publishes them"),
   /** No fence orders the entries' write-back before the tail update. */
-  SKIP_TAIL_FENCE("skip-tail-fence", false,
+  SKIP_TAIL_FENCE("skip-tail-fence", false, false,
       "no fence between flushing log entries and the tail update"),
   /**
    * Rename rewrites the directory entry's name where it lies in the log (same directory, same
    * name length), else changes each directory in its own commit.
    */
-  RENAME_IN_PLACE("rename-in-place", false,
+  RENAME_IN_PLACE("rename-in-place", false, false,
       "rename rewrites a directory entry in place (same directory and name length), else "
           + "commits one directory at a time"),
   /** Multi-inode operations (rename shows it best) commit without the journal. */
-  RENAME_WITHOUT_JOURNAL("rename-without-journal", false,
+  RENAME_WITHOUT_JOURNAL("rename-without-journal", false, false,
       "rename (and every other multi-inode operation) commits without the journal"),
   /** Unlink drops the link count in one commit and removes the name in a later one. */
-  UNLINK_WRONG_ORDER("unlink-wrong-order", false,
+  UNLINK_WRONG_ORDER("unlink-wrong-order", false, false,
       "unlink drops the link count before removing the name, in separate commits"),
   /** Recovery leaves an unfinished journal transaction in place instead of rolling it back. */
-  RECOVERY_IGNORES_JOURNAL("recovery-ignores-journal", true,
-      "recovery ignores an unfinished journal transaction instead of rolling it back");
+  RECOVERY_IGNORES_JOURNAL("recovery-ignores-journal", true, false,
+      "recovery ignores an unfinished journal transaction instead of rolling it back"),
+  /**
+   * A write() into a checksummed page that must stay in place (a mapping holds it, and fsync
+   * cleared its stale mark) stores the new bytes before the page is marked stale on media.
+   */
+  IN_PLACE_WRITE_BEFORE_STALE_MARK("in-place-write-before-stale-mark", false, true,
+      "with data checksums, a write stores into a page in place before marking it stale on "
+          + "media, so a crash leaves the old checksum over new bytes");
 
   /** The name on the command line. */
   private final String cliName;
@@ -37,12 +44,17 @@ public enum Injection {
   /** True when the bug is in recovery (the checker's mounts), false when in the workload run. */
   private final boolean inRecovery;
 
+  /** True when the bug is in data checksums: it shows only on a filesystem formatted with them. */
+  private final boolean needsDataChecksums;
+
   /** One line saying what the bug is. */
   private final String description;
 
-  Injection(String cliName, boolean inRecovery, String description) {
+  Injection(String cliName, boolean inRecovery, boolean needsDataChecksums,
+      String description) {
     this.cliName = cliName;
     this.inRecovery = inRecovery;
+    this.needsDataChecksums = needsDataChecksums;
     this.description = description;
   }
 
@@ -59,6 +71,11 @@ public enum Injection {
     return inRecovery;
   }
 
+  /** True when the bug can only be caught on a filesystem with data checksums. */
+  public boolean needsDataChecksums() {
+    return needsDataChecksums;
+  }
+
   /** The switches that re-introduce this bug. */
   public TestSwitches switches() {
     TestSwitches s = TestSwitches.none();
@@ -69,6 +86,7 @@ public enum Injection {
       case RENAME_WITHOUT_JOURNAL -> s.skipJournal = true;
       case UNLINK_WRONG_ORDER -> s.unlinkWrongOrder = true;
       case RECOVERY_IGNORES_JOURNAL -> s.ignoreActiveJournal = true;
+      case IN_PLACE_WRITE_BEFORE_STALE_MARK -> s.inPlaceWriteBeforeStaleMark = true;
     }
     return s;
   }

@@ -7,13 +7,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -100,13 +98,6 @@ final class Model {
      */
     TreeMap<Long, long[]> pending = new TreeMap<>();
 
-    /**
-     * Pending words whose dirty DAX entry a layout break dropped ({@link
-     * KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES}): with the issue tolerated, no sync point
-     * makes them durable.
-     */
-    TreeSet<Long> stuck = new TreeSet<>();
-
     Node(int type, int perms, int uid, int gid, long rdev, String target) {
       this.type = type;
       this.perms = perms;
@@ -147,12 +138,6 @@ final class Model {
     /** Pages the handle's mapping holds (faulted in by mwrite), or null without a mapping. */
     TreeSet<Long> mapped;
 
-    /**
-     * Mapped pages a sync point wrote back and write-protected, clearing their stale mark
-     * (with data checksums); the next store through a mapping marks them stale again.
-     */
-    TreeSet<Long> synced = new TreeSet<>();
-
     Handle(Node node, boolean writable) {
       this.node = node;
       this.writable = writable;
@@ -181,24 +166,11 @@ final class Model {
   /** Set by a write() into mapped pages: the words it stored in place; else null. */
   private StateDiff.Tear lastTear;
 
-  /** Expect daxfs's current behaviour for {@link KnownIssue#LAYOUT_BREAK_DROPS_MAPPED_STORES}. */
-  private final boolean breaksDropMappedStores;
-
-  /** Tolerated issues that changed what this model expects so far. */
-  private final EnumSet<KnownIssue> exercised = EnumSet.noneOf(
-      KnownIssue.class);
-
   /** A freshly formatted filesystem: an empty root directory, 0755, owned by root. */
   Model() {
-    this(Set.of());
-  }
-
-  /** As {@link #Model()}, expecting daxfs's current behaviour for the {@code tolerated} bugs. */
-  Model(Set<KnownIssue> tolerated) {
     root = new Node(S_IFDIR, 0755, 0, 0, 0, null);
     root.parent = root;
     root.names = 1;
-    breaksDropMappedStores = tolerated.contains(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES);
   }
 
   /**
@@ -261,7 +233,6 @@ final class Model {
         Handle h = handles.get(op.path());
         if (h != null) {
           h.mapped = null;
-          h.synced.clear();
         }
       }
       case TRUNCATE -> truncate(walk(op.path(), true), op.length());
@@ -587,7 +558,7 @@ final class Model {
     long oldSize = n.content.length;
     lastTear = tearOf(n, off, data.length, oldSize);
     if (off + data.length > oldSize) {
-      grow(n, off + data.length);
+      resize(n, off + data.length);
     }
     store(n, off, data);
     n.touch();
@@ -601,9 +572,6 @@ final class Model {
         long first = off / PAGE;
         long last = (off + len - 1) / PAGE;
         held.addAll(h.mapped.subSet(first, true, last, true));
-        if (!h.synced.subSet(first, true, last, true).isEmpty()) {
-          exercised.add(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM);
-        }
       }
     }
     if (held.isEmpty()) {
@@ -625,33 +593,13 @@ final class Model {
         .toArray());
   }
 
-  /** Tolerated issues that changed what this model expects so far. */
-  Set<KnownIssue> exercised() {
-    return Set.copyOf(exercised);
-  }
-
   /**
-   * A sync point: the file's mapped stores become durable (all but the stuck ones, with their
-   * issue tolerated), and the pages its mappings hold are write-protected.
+   * A sync point: every store made through a mapping of the file becomes durable, also into
+   * pages a layout break unmapped since (they keep their blocks when they hold the new end of
+   * file or a collapse or insert moved them).
    */
-  private void durable(Node n) {
-    if (!n.stuck.isEmpty()) {
-      exercised.add(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES);
-    }
-    for (Handle h : handles.values()) {
-      if (h.node == n && h.mapped != null) {
-        h.synced.addAll(h.mapped);
-      }
-    }
-    TreeMap<Long, long[]> left = new TreeMap<>();
-    if (breaksDropMappedStores) {
-      for (long w : n.stuck) {
-        left.put(w, n.pending.get(w));
-      }
-    } else {
-      n.stuck.clear();
-    }
-    n.pending = left;
+  private static void durable(Node n) {
+    n.pending = new TreeMap<>();
   }
 
   /**
@@ -676,13 +624,6 @@ final class Model {
     long storedEnd = Math.min(end, pagesInFile * PAGE);
     for (long p = off / PAGE; p * PAGE < storedEnd; p++) {
       h.mapped.add(p);
-      for (Handle other : handles.values()) {
-        if (other.node == n) {
-          other.synced.remove(p);
-        }
-      }
-      // The write fault dirties the page's entry again: the next sync writes it all back.
-      n.stuck.subSet(p * PAGE / 8, (p + 1) * PAGE / 8).clear();
     }
     long visibleEnd = Math.min(storedEnd, size);
     if (off < visibleEnd) {
@@ -741,7 +682,6 @@ final class Model {
       long base = w << 3;
       if (base >= from && base + 8 <= to) {
         n.pending.remove(w);
-        n.stuck.remove(w);
         continue;
       }
       long now = StateDiff.word(n.content, w);
@@ -765,49 +705,22 @@ final class Model {
     n.content = Arrays.copyOf(n.content, (int) size);
     if (size < old) {
       n.pending = new TreeMap<>(n.pending.headMap((size + 7) >>> 3));
-      n.stuck = new TreeSet<>(n.stuck.headSet((size + 7) >>> 3));
       // The word holding the new end keeps only its bytes below it.
       settle(n, size, (size + 8) & ~7L);
     }
   }
 
   /**
-   * Grows a regular file. daxfs zeroes the old last page's tail the growth exposes, in place
-   * when a mapping holds that page: with data checksums that is the known issue when a sync
-   * point had cleared the page's stale mark.
-   */
-  private void grow(Node n, long size) {
-    long old = n.content.length;
-    if (old % PAGE != 0 && synced(n, old / PAGE)) {
-      exercised.add(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM);
-    }
-    resize(n, size);
-  }
-
-  /** True when a mapping of {@code n} holds {@code page} write-protected by a sync point. */
-  private boolean synced(Node n, long page) {
-    for (Handle h : handles.values()) {
-      if (h.node == n && h.mapped != null && h.synced.contains(page)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping, and (the
-   * known issue) drops their dirty entries: their pending words get stuck.
+   * A layout break unmaps pages {@code [from, to)} of {@code n} from every mapping: the next
+   * write() into them copies on write again. Their pending words stay pending until a sync
+   * point.
    */
   private void breakLayout(Node n, long fromPage, long toPage) {
     for (Handle h : handles.values()) {
       if (h.node == n && h.mapped != null) {
         h.mapped.subSet(fromPage, toPage).clear();
-        h.synced.subSet(fromPage, toPage).clear();
       }
     }
-    long from = fromPage * (PAGE / 8);
-    long to = toPage >= Long.MAX_VALUE / PAGE ? Long.MAX_VALUE : toPage * (PAGE / 8);
-    n.stuck.addAll(n.pending.subMap(from, to).keySet());
   }
 
   private void breakLayout(Node n, long fromPage) {
@@ -822,7 +735,7 @@ final class Model {
       breakLayout(n, size / PAGE);
     }
     if (size > n.content.length) {
-      grow(n, size);
+      resize(n, size);
     } else {
       resize(n, size);
     }
@@ -877,7 +790,7 @@ final class Model {
       zero(n, off, Math.min(end, size));
     } else if ((mode & Op.FALLOC_ZERO_RANGE) != 0) {
       if (!keep && end > size) {
-        grow(n, end);
+        resize(n, end);
       }
       zero(n, off, Math.min(end, n.content.length));
     } else if (mode == Op.FALLOC_COLLAPSE_RANGE) {
@@ -891,7 +804,7 @@ final class Model {
       }
       shift(n, off, len);
     } else if (!keep && end > size) {
-      grow(n, end);
+      resize(n, end);
     }
     n.touch();
   }
@@ -926,13 +839,6 @@ final class Model {
       moved.put(e.getKey() + wBy, e.getValue());
     }
     n.pending = moved;
-    TreeSet<Long> stuck = new TreeSet<>(n.stuck.headSet(wAt));
-    for (long w : n.stuck.tailSet(wAt)) {
-      if (by >= 0 || w >= wAt - wBy) {
-        stuck.add(w + wBy);
-      }
-    }
-    n.stuck = stuck;
   }
 
   // ---- attributes --------------------------------------------------------------------------

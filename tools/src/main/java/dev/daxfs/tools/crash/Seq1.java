@@ -287,6 +287,10 @@ public final class Seq1 {
         + " 4096", Paths::hard));
     v.add(v(OpKind.TRUNCATE, "mapped", "file-mapped", p -> "mwrite " + p.fileData()
         + " 4096 64\ntruncate " + p.fileData() + " 4100", Paths::fileData));
+    // Growing zeroes the old last page's tail in place, where the mapping stored beyond EOF.
+    v.add(v(OpKind.TRUNCATE, "grow-mapped-synced", "file-mapped", p -> "mwrite " + p.fileData()
+        + " 8995 100\nfsync " + p.fileData() + "\ntruncate " + p.fileData() + " 20000",
+        Paths::fileData));
     v.add(v(OpKind.TRUNCATE, "symlink", "symlink", p -> "truncate " + p.link() + " 10",
         Paths::link));
     v.add(v(OpKind.TRUNCATE, "dir", "dir-empty", p -> "truncate " + p.dirEmpty() + " 10",

@@ -20,7 +20,6 @@ public final class Summary {
   private BigInteger covered = BigInteger.ZERO;
   private long sampledPoints;
   private long violations;
-  private long knownIssueViolations;
   private long cpuNanos;
 
   /** The first violations found, described. */
@@ -38,7 +37,6 @@ public final class Summary {
     covered = covered.add(r.covered());
     sampledPoints += r.sampledPoints();
     violations += r.violationCount();
-    knownIssueViolations += r.knownIssueViolations();
     cpuNanos += r.cpuNanos();
     if (r.violationCount() > 0) {
       failing.add(r.workload());
@@ -86,9 +84,6 @@ public final class Summary {
     m.put("crash_states_covered", CrashChecker.fmt(covered));
     m.put("sampled_points", sampledPoints);
     m.put("violations", violations);
-    if (knownIssueViolations > 0) {
-      m.put("known_issue_violations", knownIssueViolations);
-    }
     m.put("seconds", Math.round(seconds * 10) / 10.0);
     m.put("cpu_seconds", Math.round(cpuNanos / 1e8) / 10.0);
     m.put("crash_states_per_second", seconds <= 0 ? 0 : Math.round(crashStates / seconds));

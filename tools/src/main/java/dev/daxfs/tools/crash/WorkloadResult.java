@@ -2,7 +2,6 @@ package dev.daxfs.tools.crash;
 
 import java.math.BigInteger;
 import java.util.List;
-import java.util.Set;
 
 /**
  * What checking one workload found.
@@ -19,11 +18,7 @@ import java.util.Set;
  * @param violationCount crash states (or live runs) that broke a promise
  * @param violations the first of them, described
  * @param cpuNanos CPU time the check took
- * @param exercised known issues the workload ran into
- * @param knownIssueViolations violations counted apart because the workload ran into a
- *     tolerated known issue the model cannot expect
  */
 public record WorkloadResult(String workload, int operations, long fences, long points,
     long crashStates, BigInteger covered, BigInteger total, long sampledPoints, long violationCount,
-    List<Violation> violations, long cpuNanos, Set<KnownIssue> exercised,
-    long knownIssueViolations) {}
+    List<Violation> violations, long cpuNanos) {}

@@ -31,7 +31,8 @@ class CrashTestCommandTest {
   void injectListPrintsOneNamePerLine() {
     assertEquals(0, run("crashtest", "--inject", "list"));
     assertEquals(String.join("\n", "skip-entry-flush", "skip-tail-fence", "rename-in-place",
-        "rename-without-journal", "unlink-wrong-order", "recovery-ignores-journal") + "\n",
+        "rename-without-journal", "unlink-wrong-order", "recovery-ignores-journal",
+        "in-place-write-before-stale-mark") + "\n",
         out.replace("\r", ""));
   }
 
@@ -88,14 +89,15 @@ class CrashTestCommandTest {
   }
 
   @Test
-  void aKnownIssueIsReportedUnlessTolerated() {
-    String example = "^truncate\\.mapped\\.d1\\.fsync$";
-    assertEquals(1, run("crashtest", "--only", example), out + err);
-    assertTrue(out.contains("state violation at op 4 (end)"), out);
-    assertEquals(0, run("crashtest", "--only", example, "--tolerate",
-        "layout-break-drops-mapped-stores"), out + err);
-    assertEquals(0, run("crashtest", "--tolerate", "list"));
-    assertTrue(out.startsWith("layout-break-drops-mapped-stores: "), out);
+  void theWorkloadsThatFoundFixedBugsPass() {
+    assertEquals(0, run("crashtest", "--only", "^truncate\\.mapped\\.d1\\.fsync$"),
+        out + err);
+    String synced = "^write\\.in-place-synced\\.d1$";
+    assertEquals(0, run("crashtest", "--data-checksums", "--only", synced), out + err);
+    assertEquals(0, run("crashtest", "--data-checksums", "--only", synced, "--inject",
+        "in-place-write-before-stale-mark"), "exit 0: the injected bug was caught\n" + out
+        + err);
+    assertTrue(out.contains("data checksum mismatch"), out);
   }
 
   @Test
@@ -104,6 +106,8 @@ class CrashTestCommandTest {
     assertEquals(2, run("crashtest", "--inject", "nonsense"));
     assertTrue(err.contains("unknown injection 'nonsense'"), err);
     assertEquals(2, run("crashtest", "--replay", "x@y:z"));
+    assertEquals(2, run("crashtest", "--inject", "in-place-write-before-stale-mark"));
+    assertTrue(err.contains("needs --data-checksums"), err);
   }
 
   @Test

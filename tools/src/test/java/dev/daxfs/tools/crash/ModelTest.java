@@ -185,42 +185,23 @@ class ModelTest {
   }
 
   @Test
-  void theToleratedLayoutBreakIssueLeavesStoresPendingPastFsync() {
-    Model strict = new Model();
-    Model tolerant = new Model(Set.of(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES));
-    String[] w = {"creat f", "write f 0 9000", "mwrite f 4096 64", "truncate f 4100",
-        "fsync f"};
-    for (int i = 0; i < w.length; i++) {
-      strict.apply(WorkloadParser.parseLine("t", 1, w[i]), i);
-      tolerant.apply(WorkloadParser.parseLine("t", 1, w[i]), i);
-    }
-    assertTrue(strict.snapshot().get("f").pending().isEmpty());
-    assertEquals(Set.of(512L), tolerant.snapshot().get("f").pending().keySet());
-    tolerant.apply(WorkloadParser.parseLine("t", 1, "mwrite f 4096 1"), 9);
-    tolerant.apply(WorkloadParser.parseLine("t", 1, "fsync f"), 10);
-    assertTrue(tolerant.snapshot().get("f").pending().isEmpty(),
-        "a new write fault dirties the page again, and fsync writes it back");
+  void mappedStoresALayoutBreakUnmappedBecomeDurableAtTheNextSyncPoint() {
+    ok("creat f", "write f 0 9000", "mwrite f 4096 64", "truncate f 4100");
+    assertEquals(Set.of(512L), at("f").pending().keySet(), "the word holding the new end");
+    ok("fsync f");
+    assertTrue(at("f").pending().isEmpty());
+    ok("write f 0 12288", "mwrite f 8192 8", "falloc f collapse_range 0 4096");
+    assertEquals(Set.of(512L), at("f").pending().keySet());
+    ok("msync f");
+    assertTrue(at("f").pending().isEmpty(), "the collapse moved the word, still dirty");
   }
 
   @Test
-  void theModelNoticesWhenAWorkloadRunsIntoAKnownIssue() {
-    ok("creat f", "write f 0 9000", "mwrite f 4096 8", "write f 4096 8");
-    assertEquals(Set.of(), m.exercised(), "the page is stale: in place is fine");
-    ok("fsync f", "write f 4100 8");
-    assertEquals(Set.of(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM), m.exercised());
-    Model other = new Model();
-    String[] w = {"creat f", "write f 0 9000", "mwrite f 4096 8", "truncate f 5000", "fsync f"};
-    for (int i = 0; i < w.length; i++) {
-      other.apply(WorkloadParser.parseLine("t", 1, w[i]), i + 1);
-    }
-    assertEquals(Set.of(KnownIssue.LAYOUT_BREAK_DROPS_MAPPED_STORES), other.exercised());
-    Model grown = new Model();
-    String[] g = {"creat f", "write f 0 5000", "mwrite f 4096 8", "msync f", "write f 9000 1"};
-    for (int i = 0; i < g.length; i++) {
-      grown.apply(WorkloadParser.parseLine("t", 1, g[i]), i + 1);
-    }
-    assertEquals(Set.of(KnownIssue.IN_PLACE_WRITE_BREAKS_CHECKSUM), grown.exercised(),
-        "growing the file zeroes the mapped last page's tail in place");
+  void aSyncPointLeavesPagesMappedSoAWriteIntoThemStaysInPlace() {
+    ok("creat f", "write f 0 9000", "mwrite f 4096 8", "fsync f", "write f 4100 8");
+    StateDiff.Tear t = m.lastTear();
+    assertNotNull(t, "fsync writes the page back but keeps it mapped");
+    assertArrayEquals(new long[] {512, 514}, t.ranges());
   }
 
   @Test
