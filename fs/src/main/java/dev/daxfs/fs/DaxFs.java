@@ -142,14 +142,18 @@ public final class DaxFs implements AutoCloseable {
   }
 
   /**
-   * Unmounts cleanly: frees orphans (their users are gone with the mount), writes the
-   * allocator checkpoint and marks the superblock clean. The region stays open (its opener
-   * closes it).
+   * Unmounts cleanly: waits until no device pins a block of an orphan, frees the orphans (their
+   * users are gone with the mount), writes the allocator checkpoint and marks the superblock
+   * clean. The region stays open (its opener closes it).
+   *
+   * @throws ErrnoException EINTR when interrupted while a device still pins an orphan's block:
+   *     the filesystem stays mounted
    */
   public synchronized void unmount() {
     if (unmounted) {
       return;
     }
+    eviction.awaitIdleOrphans();
     syncAll();
     Recovery.unmount(vol, eviction);
     unmounted = true;

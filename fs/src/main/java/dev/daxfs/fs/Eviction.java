@@ -1,5 +1,10 @@
 package dev.daxfs.fs;
 
+import dev.daxfs.dax.Errno;
+import dev.daxfs.dax.ErrnoException;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Freeing inodes whose last name and last user are gone. An inode unlinked while open, or
  * while a device may still DMA into its blocks, goes on the persistent orphan list (its slot's
@@ -100,8 +105,48 @@ final class Eviction {
   }
 
   /**
-   * Frees an orphan at unmount whatever its pages' state: the mount's devices are gone with it
-   * (the command layer stops every DMA stream before it unmounts).
+   * Waits until no device may touch a block of any orphan, as Linux's final layout break at
+   * eviction does: unmount frees the orphans next, and a block is never freed under DMA. The
+   * command layer stops its devices before it unmounts, so this normally returns at once.
+   *
+   * @throws ErrnoException EINTR when interrupted: nothing was freed, the filesystem stays
+   *     mounted
+   */
+  void awaitIdleOrphans() {
+    if (vol.switches.skipLayoutBreak) {
+      return;
+    }
+    for (Inode in : new ArrayList<>(vol.cache.all())) {
+      if (!in.orphan || in.evicted || in.blocks == null) {
+        continue;
+      }
+      List<Long> busy = new ArrayList<>();
+      in.lock.readLock().lock();
+      try {
+        in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+          if (vol.pages.isDmaBusy(BlockMap.block(e))) {
+            busy.add(BlockMap.block(e));
+          }
+        });
+      } finally {
+        in.lock.readLock().unlock();
+      }
+      for (long pfn : busy) {
+        try {
+          vol.pages.waitIdle(pfn);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ErrnoException(Errno.EINTR, "unmount interrupted while devices still pin"
+              + " block " + pfn + " of deleted inode " + in.ino + "; still mounted");
+        }
+      }
+    }
+  }
+
+  /**
+   * Frees an orphan at unmount, after {@link #awaitIdleOrphans}. One that a device pinned again
+   * in between (through a mapping its owner never closed) keeps its blocks and stays on the
+   * persistent orphan list: the next mount's recovery frees it.
    */
   void freeAtUnmount(Inode in) {
     in.io.writeLock().lock();
@@ -112,6 +157,9 @@ final class Eviction {
       }
       if (in.links > 0) {
         clearOrphanMarkLocked(in);
+        return;
+      }
+      if (!canFreeNow(in)) {
         return;
       }
       in.openCount = 0;
