@@ -44,11 +44,18 @@ public final class TestSwitches {
    */
   public volatile boolean inPlaceWriteBeforeStaleMark;
 
+  /**
+   * Cross-directory renames run without the rename lock: the ancestor check that keeps a
+   * directory out of its own subtree then reads a tree other renames are changing, and two
+   * crossing moves can make a cycle cut off from the root.
+   */
+  public volatile boolean skipRenameLock;
+
   /** True when any switch is on. */
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
         || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark
-        || inPlaceWriteBeforeStaleMark;
+        || inPlaceWriteBeforeStaleMark || skipRenameLock;
   }
 
   /** The switches with no bug enabled. */
