@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Waiting for what another thread must do. Tests prove a wait by state (a counter, a thread
@@ -21,16 +22,21 @@ final class Waiting {
 
   /** Polls {@code condition} until it holds; fails naming {@code what} at the hang guard. */
   static void until(BooleanSupplier condition, String what) {
+    until(condition, () -> what);
+  }
+
+  /** As {@link #until(BooleanSupplier, String)}, describing the state when it fails. */
+  static void until(BooleanSupplier condition, Supplier<String> what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_GUARD_SECONDS);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {
-        fail(what + " never happened (hang guard: " + HANG_GUARD_SECONDS + " s)");
+        fail(what.get() + " never happened (hang guard: " + HANG_GUARD_SECONDS + " s)");
       }
       try {
         Thread.sleep(1);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        fail("interrupted waiting until " + what);
+        fail("interrupted waiting until " + what.get());
       }
     }
   }
