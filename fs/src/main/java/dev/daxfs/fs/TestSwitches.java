@@ -45,6 +45,13 @@ public final class TestSwitches {
   public volatile boolean inPlaceWriteBeforeStaleMark;
 
   /**
+   * With data checksums, a written page becomes writable (a write fault of a mapping or of a
+   * device's pin) without a stale mark: stores and DMA change bytes under a checksum that reads
+   * still trust, and a read reports a false EIO.
+   */
+  public volatile boolean skipStaleMark;
+
+  /**
    * Cross-directory renames run without the rename lock: the ancestor check that keeps a
    * directory out of its own subtree then reads a tree other renames are changing, and two
    * crossing moves can make a cycle cut off from the root.
@@ -55,7 +62,7 @@ public final class TestSwitches {
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
         || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark
-        || inPlaceWriteBeforeStaleMark || skipRenameLock;
+        || inPlaceWriteBeforeStaleMark || skipStaleMark || skipRenameLock;
   }
 
   /** The switches with no bug enabled. */
