@@ -57,7 +57,8 @@ final class FileIomap implements IomapOps {
       }
       long e = in.blocks.get(index);
       boolean checksums = in.blocks.checksums();
-      if (e != 0 && !BlockMap.isUnwritten(e) && (!checksums || BlockMap.isStale(e))) {
+      if (e != 0 && !BlockMap.isUnwritten(e)
+          && (!checksums || BlockMap.isStale(e) || vol.switches.skipStaleMark)) {
         long block = BlockMap.block(e);
         vol.pages.setOwner(block, in.ino, index);
         return Iomap.mapped(block);

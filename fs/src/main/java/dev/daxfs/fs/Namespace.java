@@ -359,7 +359,8 @@ final class Namespace {
     Inode oldDir = directory(oldDirIno);
     Inode newDir = directory(newDirIno);
     boolean cross = oldDirIno != newDirIno;
-    if (cross) {
+    boolean serialized = cross && !vol.switches.skipRenameLock;
+    if (serialized) {
       vol.renameLock.lock();
     }
     try {
@@ -402,7 +403,7 @@ final class Namespace {
         }
       }
     } finally {
-      if (cross) {
+      if (serialized) {
         vol.renameLock.unlock();
       }
     }

@@ -44,11 +44,25 @@ public final class TestSwitches {
    */
   public volatile boolean inPlaceWriteBeforeStaleMark;
 
+  /**
+   * With data checksums, a written page becomes writable (a write fault of a mapping or of a
+   * device's pin) without a stale mark: stores and DMA change bytes under a checksum that reads
+   * still trust, and a read reports a false EIO.
+   */
+  public volatile boolean skipStaleMark;
+
+  /**
+   * Cross-directory renames run without the rename lock: the ancestor check that keeps a
+   * directory out of its own subtree then reads a tree other renames are changing, and two
+   * crossing moves can make a cycle cut off from the root.
+   */
+  public volatile boolean skipRenameLock;
+
   /** True when any switch is on. */
   public boolean any() {
     return skipJournal || ignoreActiveJournal || skipEntryFlush || skipTailFence
         || renameInPlace || unlinkWrongOrder || skipLayoutBreak || lateStaleMark
-        || inPlaceWriteBeforeStaleMark;
+        || inPlaceWriteBeforeStaleMark || skipStaleMark || skipRenameLock;
   }
 
   /** The switches with no bug enabled. */

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Eight threads of random operations for a bounded time: each on its own private files and
+ * Eight threads of random operations, a fixed number each: each on its own private files and
  * directory, and all together on a shared tree. Afterwards every private file must hold what
  * its thread wrote, the shared tree must be consistent (link counts, "..", no lost inode),
- * and a crash remount must show exactly the same state with no block leaked. Duration: system
- * property {@code daxfs.concurrency.seconds} (default 3).
+ * and a crash remount must show exactly the same state with no block leaked. Budget: system
+ * property {@code daxfs.concurrency.ops}, operations per thread (default 4000); a deadline
+ * ({@code daxfs.concurrency.hangGuardSeconds}, default 600) only stops a hung run.
  */
 class ConcurrencyTest {
 
@@ -37,9 +38,12 @@ class ConcurrencyTest {
   private static final Set<Errno> RACY = EnumSet.of(Errno.ENOENT, Errno.EEXIST,
       Errno.ENOTEMPTY, Errno.EISDIR, Errno.ENOTDIR, Errno.EINVAL, Errno.EPERM);
 
-  private static long seconds() {
-    return Long.getLong("daxfs.concurrency.seconds", 3);
+  private static int opsPerThread() {
+    return Math.max(1, Integer.getInteger("daxfs.concurrency.ops", 4000));
   }
+
+  private static final long HANG_GUARD_SECONDS =
+      Long.getLong("daxfs.concurrency.hangGuardSeconds", 600);
 
   /** One thread's private files: name to expected content. */
   private static final class Private {
@@ -59,9 +63,9 @@ class ConcurrencyTest {
     HeapRegion region = formatted(64);
     DaxFs fs = mount(region);
     Private[] mine = setUp(fs);
-    run(fs, mine, seconds(), null);
+    run(fs, mine, opsPerThread(), null);
     assertTrue(failures.isEmpty(), failures.size() + " failures, first: " + first());
-    assertTrue(operations.get() > THREADS * 100L, "only " + operations.get() + " operations");
+    assertEquals((long) THREADS * opsPerThread(), operations.get(), "operations run");
     verifyPrivate(fs, mine);
     verifyConsistent(fs);
     Map<String, String> before = snapshot(fs);
@@ -79,7 +83,7 @@ class ConcurrencyTest {
   void theCheckerSeesAWriteItDidNotExpect() throws Exception {
     DaxFs fs = mount(formatted(64));
     Private[] mine = setUp(fs);
-    run(fs, mine, 1, (f, p) -> {
+    run(fs, mine, Math.min(100, opsPerThread()), (f, p) -> {
       // A saboteur: writes into thread 0's files behind its back.
       for (Map.Entry<String, DirEntry> e : list(f, p[0].dir).entrySet()) {
         FileHandle h = f.open(ROOT, e.getValue().ino(), FileHandle.O_RDWR);
@@ -144,19 +148,15 @@ class ConcurrencyTest {
     victim.lock.writeLock().lock();
     try {
       t.start();
-      long until = System.nanoTime() + 10_000_000_000L;
-      while (!victim.lock.hasQueuedThread(t)) {
-        assertTrue(System.nanoTime() < until, "the unlink never waited for the lock");
-        Thread.sleep(1);
-      }
+      Waiting.until(() -> victim.lock.hasQueuedThread(t), "the unlink waiting for the lock");
       fs.unlink(ROOT, d, name("f"));
       Attr b = writeFile(fs, "/d/f", pattern(5000, 2));
       assertEquals(a, b.ino(), "the test needs the number to be reused");
     } finally {
       victim.lock.writeLock().unlock();
     }
-    t.join(10_000);
-    assertFalse(t.isAlive());
+    t.join(Waiting.HANG_GUARD_SECONDS * 1000);
+    assertFalse(t.isAlive(), "the operation returned once the lock was free");
     Map<String, String> now = snapshot(fs);
     if (result[0] == null) {
       assertFalse(list(fs, d).containsKey("f"), "the unlink removed the new file");
@@ -188,17 +188,13 @@ class ConcurrencyTest {
     dir.lock.writeLock().lock();
     try {
       t.start();
-      long until = System.nanoTime() + 10_000_000_000L;
-      while (!dir.lock.hasQueuedThread(t)) {
-        assertTrue(System.nanoTime() < until, "the operation never waited for the lock");
-        Thread.sleep(1);
-      }
+      Waiting.until(() -> dir.lock.hasQueuedThread(t), "the operation waiting for the lock");
       fs.rmdir(ROOT, "/d");
     } finally {
       dir.lock.writeLock().unlock();
     }
-    t.join(10_000);
-    assertFalse(t.isAlive());
+    t.join(Waiting.HANG_GUARD_SECONDS * 1000);
+    assertFalse(t.isAlive(), "the operation returned once the lock was free");
     return result[0];
   }
 
@@ -226,15 +222,15 @@ class ConcurrencyTest {
     return mine;
   }
 
-  private void run(DaxFs fs, Private[] mine, long secs,
+  /** Runs {@link #THREADS} workers of {@code ops} operations each; fails only on a hang. */
+  private void run(DaxFs fs, Private[] mine, int ops,
       java.util.function.BiConsumer<DaxFs, Private[]> sabotage) throws InterruptedException {
-    long deadline = System.nanoTime() + secs * 1_000_000_000L;
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
       int id = t;
       Thread th = new Thread(() -> {
         try {
-          worker(fs, id, mine[id], deadline);
+          worker(fs, id, mine[id], ops);
         } catch (Throwable e) {
           failures.add(new AssertionError("thread " + id, e));
         }
@@ -242,8 +238,9 @@ class ConcurrencyTest {
       threads.add(th);
       th.start();
     }
+    long deadline = System.nanoTime() + HANG_GUARD_SECONDS * 1_000_000_000L;
     for (Thread th : threads) {
-      th.join(secs * 1000 + 120_000);
+      th.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       if (th.isAlive()) {
         StringBuilder dump = new StringBuilder();
         for (Thread x : threads) {
@@ -252,7 +249,7 @@ class ConcurrencyTest {
             dump.append("    at ").append(s).append('\n');
           }
         }
-        fail("a worker is stuck (deadlock?):\n" + dump);
+        fail("a worker is stuck (hang guard: " + HANG_GUARD_SECONDS + " s):\n" + dump);
       }
     }
     if (sabotage != null) {
@@ -262,10 +259,10 @@ class ConcurrencyTest {
 
   // ---- the workers -------------------------------------------------------------------------
 
-  private void worker(DaxFs fs, int id, Private mine, long deadline) {
+  private void worker(DaxFs fs, int id, Private mine, int ops) {
     SplittableRandom rnd = new SplittableRandom(1000 + id);
     long shared = fs.resolve(ROOT, "/shared", true).ino();
-    while (System.nanoTime() < deadline) {
+    for (int i = 0; i < ops; i++) {
       operations.incrementAndGet();
       if (rnd.nextInt(10) < 6) {
         privateOp(fs, rnd, mine);

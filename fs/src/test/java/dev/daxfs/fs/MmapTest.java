@@ -13,8 +13,6 @@ import dev.daxfs.dax.ErrnoException;
 import dev.daxfs.dax.PageDescriptors;
 import dev.daxfs.pmem.HeapRegion;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -111,14 +109,16 @@ class MmapTest {
     m.close(); // the pin outlives the mapping, as in Linux
     fs.write(ROOT, h, P, ByteBuffer.wrap(new byte[] {5}));
     assertEquals(pfn, blockOf(1), "a pinned page is never moved");
-    CompletableFuture<Void> truncate = CompletableFuture.runAsync(
+    Waiting.Op truncate = new Waiting.Op("truncate",
         () -> fs.setattr(ROOT, h.ino(), SetAttr.create().size(P)));
-    assertThrows(java.util.concurrent.TimeoutException.class,
-        () -> truncate.get(200, TimeUnit.MILLISECONDS), "truncate waits while DMA may write");
+    Waiting.until(() -> fs.stats().layoutWaitsInProgress.get() == 1,
+        "the truncate waiting in its layout break for the pinned page");
+    assertFalse(truncate.isDone(), "truncate waits while DMA may write");
     assertEquals(2 * P, fs.getattr(h.ino()).size());
     assertFalse(fs.volume().allocator.isFree(pfn, 1), "the pinned block is not free");
     pages.unpin(pfn);
-    truncate.get(10, TimeUnit.SECONDS);
+    truncate.join();
+    assertEquals(0, fs.stats().layoutWaitsInProgress.get());
     assertEquals(P, fs.getattr(h.ino()).size());
     assertTrue(fs.volume().allocator.isFree(pfn, 1), "freed after the unpin");
     assertTrue(fs.stats().layoutWaits.sum() >= 1);
@@ -150,24 +150,16 @@ class MmapTest {
     m.loadByte(P);
     long pfn = blockOf(1);
     assertTrue(fs.pageDescriptors().tryPin(pfn));
-    ErrnoException[] failure = new ErrnoException[1];
-    Thread t = new Thread(() -> {
-      try {
-        FileHandle w = fs.open(ROOT, "/f", FileHandle.O_RDWR, 0);
-        fs.fallocate(ROOT, w, FileIo.FALLOC_FL_PUNCH_HOLE | FileIo.FALLOC_FL_KEEP_SIZE, P, P);
-      } catch (ErrnoException e) {
-        failure[0] = e;
-      }
+    Waiting.Op punch = new Waiting.Op("punch", () -> {
+      FileHandle w = fs.open(ROOT, "/f", FileHandle.O_RDWR, 0);
+      fs.fallocate(ROOT, w, FileIo.FALLOC_FL_PUNCH_HOLE | FileIo.FALLOC_FL_KEEP_SIZE, P, P);
     });
-    t.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (fs.stats().layoutWaitsInProgress.get() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
-    assertEquals(1, fs.stats().layoutWaitsInProgress.get(), "the punch waits for the pin");
-    t.interrupt();
-    t.join(10_000);
-    assertEquals(Errno.EINTR, failure[0].errno());
+    Waiting.until(() -> fs.stats().layoutWaitsInProgress.get() == 1,
+        "the punch waiting in its layout break for the pinned page");
+    assertFalse(punch.isDone(), "the punch waits for the pin");
+    punch.interrupt();
+    ErrnoException e = assertThrows(ErrnoException.class, punch::join);
+    assertEquals(Errno.EINTR, e.errno());
     assertEquals(pfn, blockOf(1), "the punch changed nothing");
     assertEquals(0, fs.stats().layoutWaitsInProgress.get());
     assertEquals(1, fs.stats().layoutWaitsInterrupted.sum());

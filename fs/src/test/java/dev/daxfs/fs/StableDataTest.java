@@ -16,8 +16,6 @@ import dev.daxfs.pmem.CrashRecordingRegion;
 import dev.daxfs.pmem.HeapRegion;
 import dev.daxfs.pmem.PmemRegion;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Data checksums that never lie: verification, stale marks, and fsync of pinned pages. */
@@ -131,6 +129,14 @@ class StableDataTest {
     assertTrue(falseEios(true) > 0, "the injected bug must show as a false EIO");
   }
 
+  /**
+   * Waits until {@code sync} sleeps in the page descriptors' wait for an idle page, where
+   * fsync's wait for short-term pins (pinned_fsync=wait) parks: only an unpin lets it go on.
+   */
+  private static void awaitWaitingForUnpin(Waiting.Op sync) {
+    sync.awaitParkedIn("dev.daxfs.dax.PageDescriptors", "awaitIdle");
+  }
+
   @Test
   void fsyncWaitsForAShortTermPinOrProceedsAsTheMountSays() throws Exception {
     for (MountOptions.PinnedFsync policy : MountOptions.PinnedFsync.values()) {
@@ -143,15 +149,16 @@ class StableDataTest {
       long pfn = block(fs, h.ino(), 0);
       assertTrue(fs.pageDescriptors().tryPin(pfn), "a device pins the page for a transfer");
       m.close();
-      CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> fs.fsync(h, false));
+      Waiting.Op sync = new Waiting.Op("fsync", () -> fs.fsync(h, false));
       if (policy == MountOptions.PinnedFsync.WAIT) {
-        assertThrows(java.util.concurrent.TimeoutException.class,
-            () -> sync.get(200, TimeUnit.MILLISECONDS), "fsync waits for the unpin");
+        awaitWaitingForUnpin(sync);
+        assertFalse(sync.isDone(), "fsync waits for the unpin");
+        assertTrue(stale(fs, h.ino(), 0), "the page stays stale while the device holds it");
         fs.pageDescriptors().unpin(pfn);
-        sync.get(10, TimeUnit.SECONDS);
+        sync.join();
         assertFalse(stale(fs, h.ino(), 0), "the mark cleared once the device let go");
       } else {
-        sync.get(10, TimeUnit.SECONDS);
+        sync.join();
         assertTrue(stale(fs, h.ino(), 0), "proceed leaves the pinned page stale");
         fs.pageDescriptors().unpin(pfn);
         fs.fsync(h, false);
@@ -175,14 +182,14 @@ class StableDataTest {
     m.storeLong(0, 5); // the write fault a FOLL_WRITE pin takes marks the page stale
     long pfn = block(fs, h.ino(), 0);
     assertTrue(fs.pageDescriptors().tryPin(pfn), "a device pins the page for a transfer");
-    CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> fs.fsync(h, false));
-    assertThrows(java.util.concurrent.TimeoutException.class,
-        () -> sync.get(200, TimeUnit.MILLISECONDS), "fsync waits for the unpin");
+    Waiting.Op sync = new Waiting.Op("fsync", () -> fs.fsync(h, false));
+    awaitWaitingForUnpin(sync);
+    assertFalse(sync.isDone(), "fsync waits for the unpin");
     byte[] dma = pattern(P, 9);
     region.store(Layout.offset(pfn), ByteBuffer.wrap(dma)); // the device's write, not flushed
     fs.volume().cache.get(h.ino()).dax.markDirty(0, pfn);
     fs.pageDescriptors().unpin(pfn);
-    sync.get(10, TimeUnit.SECONDS);
+    sync.join();
     assertFalse(stale(fs, h.ino(), 0), "the fsync that waited cleared the mark");
     int images = 0;
     for (CrashImage image : region.crashPoint().images()) {
@@ -208,7 +215,7 @@ class StableDataTest {
     m.storeLong(0, 9);
     long pfn = block(fs, h.ino(), 0);
     assertTrue(fs.pageDescriptors().tryPin(pfn), "a long-term registration");
-    CompletableFuture.runAsync(() -> fs.fsync(h, false)).get(10, TimeUnit.SECONDS);
+    new Waiting.Op("fsync", () -> fs.fsync(h, false)).join();
     assertTrue(stale(fs, h.ino(), 0), "a long-term pinned page stays stale");
     fs.pageDescriptors().unpin(pfn);
     lease.close();

@@ -37,13 +37,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Concurrency stress with fsck as the judge. Threads of random operations on private and
  * shared files and directories (data, truncate, punch, preallocate, links, symlinks, renames,
- * xattrs, fsync, log cleaning on demand racing with appends) for a bounded time; then every
+ * xattrs, fsync, log cleaning on demand racing with appends), a fixed number each; then every
  * private file must hold exactly what its thread wrote, fsck must find nothing after a clean
  * unmount nor on a crash image, and both remounts must show the same state. And threads
  * renaming directories across each other: never a cycle, never a lost subtree.
  *
- * <p>Budget: {@code daxfs.stress.threads} (default 8) threads for {@code daxfs.stress.seconds}
- * (default 3) per test.
+ * <p>Budget: {@code daxfs.stress.threads} (default 8) threads of {@code daxfs.stress.ops}
+ * (default 4000) operations each per test; {@code daxfs.stress.bugRounds} (default 50) storms at
+ * most for the switched-off twin. Nothing here depends on how fast the machine is: a deadline
+ * ({@code daxfs.stress.hangGuardSeconds}, default 600) only stops a hung run.
  */
 class StressTest {
 
@@ -53,9 +55,12 @@ class StressTest {
     return Math.max(8, Integer.getInteger("daxfs.stress.threads", 8));
   }
 
-  private static long seconds() {
-    return Long.getLong("daxfs.stress.seconds", 3);
+  private static int opsPerThread() {
+    return Math.max(1, Integer.getInteger("daxfs.stress.ops", 4000));
   }
+
+  private static final long HANG_GUARD_SECONDS =
+      Long.getLong("daxfs.stress.hangGuardSeconds", 600);
 
   /**
    * Errors an operation on the shared tree may meet because other threads change it (and
@@ -67,6 +72,9 @@ class StressTest {
 
   private final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
   private final AtomicLong operations = new AtomicLong();
+
+  /** Set to end a storm early (the switched-off twin, once the damage is there). */
+  private volatile boolean stop;
 
   /** One thread's private tree: what it must find there afterwards. */
   private static final class Private {
@@ -118,7 +126,7 @@ class StressTest {
       long sub = fs.mkdir(ROOT, "/t" + t + "/sub", 0755).ino();
       mine[t] = new Private(t, dir, sub);
     }
-    run(n, id -> {
+    run(n, opsPerThread(), id -> {
       SplittableRandom rnd = new SplittableRandom(7000 + id);
       return () -> {
         if (rnd.nextInt(10) < 6) {
@@ -134,7 +142,8 @@ class StressTest {
         }
       };
     });
-    assertTrue(operations.get() > n * 200L, "only " + operations.get() + " operations");
+    assertNoThreadFailed();
+    assertEquals((long) n * opsPerThread(), operations.get(), "operations run");
     for (Private p : mine) {
       verify(fs, p, "live");
     }
@@ -413,6 +422,60 @@ class StressTest {
   void concurrentDirectoryRenamesNeverMakeACycleOrLoseASubtree() throws Exception {
     HeapRegion region = formatted(32);
     DaxFs fs = DaxFs.mount(region, MountOptions.defaults());
+    List<Long> dirs = renameTree(fs);
+    int[] before = count(fs);
+    renameStorm(fs, dirs, 100, false);
+    assertNoThreadFailed();
+    assertEquals((long) threads() * opsPerThread(), operations.get(), "renames tried");
+    int[] after = count(fs);
+    assertEquals(before[0], after[0], "directories reachable from the root");
+    assertEquals(before[1], after[1], "files reachable from the root");
+    fs.volume().cleaner.stop();
+    HeapRegion crashed = HeapRegion.copyOf(region);
+    fs.unmount();
+    for (HeapRegion image : new HeapRegion[] {region, crashed}) {
+      Fsck.Report r = Fsck.check(image, Fsck.Progress.NONE);
+      assertEquals(0, r.exitCode(), problems(r));
+      DaxFs again = FsTesting.mount(image);
+      int[] c = count(again);
+      assertEquals(before[0], c[0], "directories after a remount");
+      assertEquals(before[1], c[1], "files after a remount");
+    }
+  }
+
+  /**
+   * The switched-off twin: cross-directory renames without the rename lock. Two renames then
+   * each pass the ancestor check against a tree the other is changing (a moves under b while b
+   * moves under a), and a cycle of directories comes loose from the root. The same storm and
+   * the same checks must see it; a storm that happens to miss the window runs again, up to the
+   * budget. A thread whose ancestor walk meets the cycle (EIO) ends the storm early, so that
+   * the checks run on the damaged tree rather than on whatever later renames make of it.
+   */
+  @Test
+  void withoutTheRenameLockConcurrentRenamesMakeACycleTheChecksSee() throws Exception {
+    TestSwitches bug = TestSwitches.none();
+    bug.skipRenameLock = true;
+    int rounds = Math.max(1, Integer.getInteger("daxfs.stress.bugRounds", 50));
+    for (int round = 0; round < rounds; round++) {
+      DaxFs fs = DaxFs.mount(formatted(32), MountOptions.defaults().testSwitches(bug));
+      List<Long> dirs = renameTree(fs);
+      int[] before = count(fs);
+      stop = false;
+      failures.clear();
+      renameStorm(fs, dirs, 100 + 1000 * round, true);
+      String damage = treeDamage(fs, before);
+      fs.volume().cleaner.stop();
+      if (damage != null) {
+        return; // the checks saw what the missing lock let happen
+      }
+      assertNoThreadFailed();
+    }
+    fail("no cycle and no lost subtree in " + rounds + " storms without the rename lock: "
+        + "the checks above cannot be shown to catch the race");
+  }
+
+  /** Sixty directories at random depths under /r, two files in each; returns their inodes. */
+  private static List<Long> renameTree(DaxFs fs) {
     List<Long> dirs = new CopyOnWriteArrayList<>();
     SplittableRandom setup = new SplittableRandom(5);
     long top = fs.mkdir(ROOT, "/r", 0755).ino();
@@ -425,9 +488,18 @@ class StressTest {
         fs.create(ROOT, d, Name.of("f" + k), 0644);
       }
     }
-    int[] before = count(fs);
-    run(threads(), id -> {
-      SplittableRandom rnd = new SplittableRandom(100 + id);
+    return dirs;
+  }
+
+  /**
+   * {@link #threads()} threads of {@link #opsPerThread()} random directory moves each. With
+   * {@code untilCycle}, a rename failing with EIO (an ancestor walk that met a cycle) ends the
+   * storm.
+   */
+  private void renameStorm(DaxFs fs, List<Long> dirs, int seed, boolean untilCycle)
+      throws InterruptedException {
+    run(threads(), opsPerThread(), id -> {
+      SplittableRandom rnd = new SplittableRandom(seed + id);
       return () -> {
         long a = dirs.get(1 + rnd.nextInt(dirs.size() - 1));
         long b = dirs.get(rnd.nextInt(dirs.size()));
@@ -446,27 +518,29 @@ class StressTest {
           }
           fs.rename(ROOT, parent, name, b, to, flags);
         } catch (ErrnoException e) {
-          if (!RACY.contains(e.errno())) {
+          if (untilCycle && e.errno() == Errno.EIO) {
+            stop = true;
+          } else if (!RACY.contains(e.errno())) {
             throw e;
           }
         }
       };
     });
-    assertTrue(operations.get() > 500, "only " + operations.get() + " renames tried");
-    int[] after = count(fs);
-    assertEquals(before[0], after[0], "directories reachable from the root");
-    assertEquals(before[1], after[1], "files reachable from the root");
-    fs.volume().cleaner.stop();
-    HeapRegion crashed = HeapRegion.copyOf(region);
-    fs.unmount();
-    for (HeapRegion image : new HeapRegion[] {region, crashed}) {
-      Fsck.Report r = Fsck.check(image, Fsck.Progress.NONE);
-      assertEquals(0, r.exitCode(), problems(r));
-      DaxFs again = FsTesting.mount(image);
-      int[] c = count(again);
-      assertEquals(before[0], c[0], "directories after a remount");
-      assertEquals(before[1], c[1], "files after a remount");
+  }
+
+  /** What {@link #count} finds wrong with the tree, or null when it is whole and unchanged. */
+  private static String treeDamage(DaxFs fs, int[] before) {
+    int[] now;
+    try {
+      now = count(fs);
+    } catch (AssertionError | RuntimeException e) {
+      return e.getMessage();
     }
+    if (now[0] != before[0] || now[1] != before[1]) {
+      return "reachable from the root: " + now[0] + " directories and " + now[1]
+          + " files, where there were " + before[0] + " and " + before[1];
+    }
+    return null;
   }
 
   /** The name under which directory {@code dir} lists {@code ino}, or null. */
@@ -527,16 +601,18 @@ class StressTest {
     Runnable make(int id);
   }
 
-  /** Runs {@code n} threads of operations for the budget; fails on any error or a hang. */
-  private void run(int n, Worker worker) throws InterruptedException {
-    long deadline = System.nanoTime() + seconds() * 1_000_000_000L;
+  /**
+   * Runs {@code n} threads of {@code ops} operations each (fewer once {@link #stop} is set);
+   * what a thread throws is kept in {@link #failures}. Fails only on a hang.
+   */
+  private void run(int n, int ops, Worker worker) throws InterruptedException {
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < n; t++) {
       int id = t;
       Thread th = new Thread(() -> {
         Runnable op = worker.make(id);
         try {
-          while (System.nanoTime() < deadline) {
+          for (int i = 0; i < ops && !stop; i++) {
             operations.incrementAndGet();
             op.run();
           }
@@ -547,8 +623,9 @@ class StressTest {
       threads.add(th);
       th.start();
     }
+    long deadline = System.nanoTime() + HANG_GUARD_SECONDS * 1_000_000_000L;
     for (Thread th : threads) {
-      th.join(seconds() * 1000 + 120_000);
+      th.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       if (th.isAlive()) {
         StringBuilder dump = new StringBuilder();
         for (Thread x : threads) {
@@ -557,9 +634,13 @@ class StressTest {
             dump.append("    at ").append(s).append('\n');
           }
         }
-        fail("a thread is stuck (deadlock?):\n" + dump);
+        fail("a thread is stuck (hang guard: " + HANG_GUARD_SECONDS + " s):\n" + dump);
       }
     }
+  }
+
+  /** Fails with the first error a thread of the last {@link #run} threw. */
+  private void assertNoThreadFailed() {
     if (!failures.isEmpty()) {
       java.io.StringWriter w = new java.io.StringWriter();
       failures.peek().printStackTrace(new java.io.PrintWriter(w));

@@ -209,54 +209,98 @@ class DmaLayoutBreakTest {
     }
   }
 
+  /** What the copy-on-write scenario saw. */
+  record CopyOnWrite(long a, long pfn, long ownerAfterWrite, long ownerIndexAfterWrite,
+      long inPlaceWrites, long ownerAfterVictim, int badPagesOfA, int badPagesOfB, int tagsInB,
+      long misdirected) {}
+
+  /**
+   * A device pins page 3 of A for a gated write and the mapping goes; write() then rewrites
+   * page 3, B is written next and takes whatever blocks are free, and the device writes.
+   */
+  private static CopyOnWrite writeOverAPinnedPage(DmaFixture fx, FileHandle a, FileHandle b,
+      byte[] a0, byte[] x) {
+    CpuMapping m = fx.map(a);
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    CompletableFuture<DmaCompletion> write = fx.nic.writeTagged(m, 3 * P + 256, 1024, gate);
+    DaxEntry entry = m.space().entry(3);
+    long pfn = entry.pfn();
+    m.close(); // the pin outlives the mapping
+    assertEquals(1, fx.fs.pageDescriptors().pinCount(pfn));
+
+    fx.fs.write(ROOT, a, 3 * P, ByteBuffer.wrap(x)); // does not wait for the device
+    PageDescriptor d = fx.fs.pageDescriptors().describe(pfn);
+    long inPlace = fx.fs.stats().inPlaceWrites.sum();
+    fx.fill(b, B_PAGES, 2);
+    long ownerAfterVictim = fx.fs.pageDescriptors().describe(pfn).ownerInode();
+    gate.complete(null);
+    DmaCompletion c = await(write, "the DMA write");
+
+    byte[] model = a0.clone();
+    System.arraycopy(x, 0, model, 3 * P, P);
+    model = withTags(model, fx.nic, c.sequence(), 3 * P + 256, 1024);
+    byte[] bNow = fx.read(b);
+    return new CopyOnWrite(a.ino(), pfn, d.ownerInode(), d.ownerIndex(), inPlace,
+        ownerAfterVictim, differingPages(model, fx.read(a)),
+        differingPages(pattern(B_PAGES * P, 2), bNow), tags(bNow), fx.dma.misdirectedWrites());
+  }
+
   /**
    * write() over a page a device has pinned (and no mapping holds any more) goes in place: the
    * block stays the file's, is not freed, and so is never handed to another file while the
-   * device may write it. The layout-break switch does not govern copy-on-write, so this test
-   * has no switched-off twin (the DAX layer also refuses to move a page in use).
+   * device may write it. The test switch skipLayoutBreak also lets copy-on-write move pages a
+   * device holds ({@code Layouts.mayMove}, {@code Layouts.pageMoving}): the switched-off twin
+   * below shows the damage that does.
    */
   @Test
   void aCopyOnWriteWriteNeverMovesAPinnedPage() {
     try (DmaFixture fx = DmaFixture.create(false)) {
       byte[] a0 = pattern(A_PAGES * P, 1);
       FileHandle a = fx.file("/a", a0);
-      CpuMapping m = fx.map(a);
       FileHandle b = fx.victim("/b");
-      CompletableFuture<Void> gate = new CompletableFuture<>();
-      CompletableFuture<DmaCompletion> write = fx.nic.writeTagged(m, 3 * P + 256, 1024, gate);
-      DaxEntry entry = m.space().entry(3);
-      long pfn = entry.pfn();
-      m.close(); // the pin outlives the mapping
-      assertEquals(1, fx.fs.pageDescriptors().pinCount(pfn));
-
       byte[] x = pattern(P, 7);
-      fx.fs.write(ROOT, a, 3 * P, ByteBuffer.wrap(x)); // does not wait for the device
-      PageDescriptor d = fx.fs.pageDescriptors().describe(pfn);
-      assertEquals(a.ino(), d.ownerInode(), "the pinned block is still A's: " + d);
-      assertEquals(3, d.ownerIndex());
-      assertEquals(1, fx.fs.stats().inPlaceWrites.sum(), "the write went in place");
-
-      fx.fill(b, B_PAGES, 2);
-      assertEquals(a.ino(), fx.fs.pageDescriptors().describe(pfn).ownerInode(),
-          "B did not receive the pinned block");
-      gate.complete(null);
-      DmaCompletion c = await(write, "the DMA write");
-
-      byte[] model = a0.clone();
-      System.arraycopy(x, 0, model, 3 * P, P);
-      model = withTags(model, fx.nic, c.sequence(), 3 * P + 256, 1024);
-      assertArrayEquals(model, fx.read(a), "A has the write() and, over it, the DMA write");
-      assertArrayEquals(pattern(B_PAGES * P, 2), fx.read(b));
-      assertEquals(0, fx.dma.misdirectedWrites());
+      CopyOnWrite o = writeOverAPinnedPage(fx, a, b, a0, x);
+      assertEquals(a.ino(), o.ownerAfterWrite(), "the pinned block is still A's: " + o);
+      assertEquals(3, o.ownerIndexAfterWrite());
+      assertEquals(1, o.inPlaceWrites(), "the write went in place");
+      assertEquals(a.ino(), o.ownerAfterVictim(), "B did not receive the pinned block");
+      assertEquals(0, o.badPagesOfA(), "A has the write() and, over it, the DMA write");
+      assertEquals(0, o.badPagesOfB(), "B holds its own data");
+      assertEquals(0, o.tagsInB());
+      assertEquals(0, o.misdirected());
 
       // Once nothing holds the page, copy-on-write moves it again.
       fx.fs.write(ROOT, a, 3 * P, ByteBuffer.wrap(x));
-      assertEquals(0, fx.fs.pageDescriptors().describe(pfn).ownerInode(),
+      assertEquals(0, fx.fs.pageDescriptors().describe(o.pfn()).ownerInode(),
           "unpinned, the page was copied and its old block freed");
       fx.fs.release(a);
       fx.fs.release(b);
       fx.assertNoPinsLeft();
       assertEquals(List.of(), fx.closeAndCheck(), "fsck after unmount");
+    }
+  }
+
+  /**
+   * The switched-off twin of {@link #aCopyOnWriteWriteNeverMovesAPinnedPage}: with
+   * skipLayoutBreak, write() copies the pinned page to a new block and frees the old one, B
+   * receives it, and the device's late write lands in B's block instead of A's page.
+   */
+  @Test
+  void withoutTheBreakCopyOnWriteMovesAPinnedPageAndTheDeviceWritesIntoB() {
+    try (DmaFixture fx = DmaFixture.create(true)) {
+      byte[] a0 = pattern(A_PAGES * P, 1);
+      FileHandle a = fx.file("/a", a0);
+      FileHandle b = fx.victim("/b");
+      CopyOnWrite o = writeOverAPinnedPage(fx, a, b, a0, pattern(P, 7));
+      assertEquals(0, o.inPlaceWrites(), "the write moved the pinned page: " + o);
+      assertEquals(b.ino(), o.ownerAfterVictim(), "B received the pinned block: " + o);
+      assertTrue(o.tagsInB() > 0, "the device wrote into B's block: " + o);
+      assertTrue(o.misdirected() > 0, "the emulator saw the misdirected write: " + o);
+      assertTrue(o.badPagesOfA() > 0 && o.badPagesOfB() > 0,
+          "A lacks the DMA write and B's data is damaged: " + o);
+      fx.fs.release(a);
+      fx.fs.release(b);
+      fx.assertNoPinsLeft();
     }
   }
 
