@@ -30,9 +30,11 @@ import net.jqwik.api.state.Transformer;
 /**
  * Model-based test: random chains of namespace, data, attribute and xattr operations, clean
  * remounts and crash remounts run against daxfs and against {@link PosixModel}; after every
- * step the whole observable tree (names, types, modes, link counts, sizes, contents, symlink
- * targets, xattrs, inode identity) must equal the model's, and every error must be the errno
- * the model predicts. Tries: system property {@code daxfs.model.tries} (default 500).
+ * step the whole observable tree (names, types, modes, link counts, owners, device numbers,
+ * sizes, contents, symlink targets, xattrs, inode identity, and the access and modification
+ * times wherever the model knows them: set explicitly by utimens and not changed since) must
+ * equal the model's, and every error must be the errno the model predicts. Tries: system
+ * property {@code daxfs.model.tries} (default 500).
  */
 class FsModelProperties {
 
@@ -43,6 +45,9 @@ class FsModelProperties {
       "security.d");
 
   private static final int P = 4096;
+
+  /** Owners chown picks from: root, two users, nobody. */
+  private static final List<Integer> IDS = List.of(0, 1000, 1001, 65534);
 
   @Property(tries = 500)
   @AddLifecycleHook(ModelTries.class)
@@ -65,6 +70,9 @@ class FsModelProperties {
         .withAction(4, new Rename())
         .withAction(1, new Symlink())
         .withAction(1, new Chmod())
+        .withAction(1, new Chown())
+        .withAction(2, new Utimens())
+        .withAction(1, new Readlink())
         .withAction(2, new SetXattr())
         .withAction(1, new RemoveXattr())
         .withAction(1, new OpenUnlink())
@@ -153,6 +161,7 @@ class FsModelProperties {
         Attr a = fs.getattr(h.ino());
         assertEquals(links.getOrDefault(n, 0), a.nlink(), "links of open " + n);
         assertArrayEquals(n.data, readAll(h, n.data.length + 10), "content of open " + n);
+        n.atime = null; // read without O_NOATIME: relatime may have moved it
       }
     }
 
@@ -196,6 +205,15 @@ class FsModelProperties {
       assertTrue(other == null || other == n, path + " shares inode " + ino + " with " + other);
       Attr a = fs.getattr(ino);
       assertEquals(n.type | n.perms, a.mode(), "mode of " + path);
+      assertEquals(n.uid, a.uid(), "owner of " + path);
+      assertEquals(n.gid, a.gid(), "group of " + path);
+      assertEquals(n.rdev, a.rdev(), "device number of " + path);
+      if (n.atime != null) {
+        assertEquals(n.atime.longValue(), a.atime(), "atime of " + path);
+      }
+      if (n.mtime != null) {
+        assertEquals(n.mtime.longValue(), a.mtime(), "mtime of " + path);
+      }
       int nlink = n.isDir() ? PosixModel.dirLinks(n) : links.get(n);
       assertEquals(nlink, a.nlink(), "links of " + path);
       if (n.isRegular()) {
@@ -254,6 +272,20 @@ class FsModelProperties {
         net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(0, 128).map(p -> p * P)));
   }
 
+  /** Device numbers, encoded as Linux's new_encode_dev(): small, large and extreme. */
+  private static Arbitrary<Long> devices() {
+    return Arbitraries.oneOf(Arbitraries.of(0L, (1L << 8) | 3, (8L << 8) | 1),
+        Arbitraries.longs().between(1, 0xFFFF_FFFFL));
+  }
+
+  /** Explicit timestamps: around now, before the epoch, far in the future. */
+  private static Arbitrary<Long> times() {
+    return Arbitraries.oneOf(
+        Arbitraries.longs().between(1_600_000_000_000_000_000L, 1_900_000_000_000_000_000L),
+        Arbitraries.longs().between(-2_000_000_000_000_000_000L, 0),
+        Arbitraries.of(0L, 1L, 999_999_999L, Long.MAX_VALUE));
+  }
+
   private static Arbitrary<Integer> lengths() {
     return Arbitraries.frequencyOf(
         net.jqwik.api.Tuple.of(5, Arbitraries.integers().between(1, 300)),
@@ -271,19 +303,25 @@ class FsModelProperties {
     @Override
     public Arbitrary<Transformer<FsState>> transformer(FsState s) {
       return Combinators.combine(pathOf(s, Mode.S_IFDIR), names(),
-          Arbitraries.of(Mode.S_IFREG, Mode.S_IFREG, Mode.S_IFIFO),
-          Arbitraries.integers().between(0, 07777)).as((dir, n, type, perms) ->
-          mutate("create " + PosixModel.join(dir, n) + " type 0" + Integer.toOctalString(type)
-              + " perms 0" + Integer.toOctalString(perms), st -> {
-            Node d = st.model.resolve(dir);
-            if (d == null || !d.isDir()) {
-              return;
-            }
-            Node fresh = st.model.newNode(type, perms);
-            Errno e = st.model.create(d, n, fresh);
-            st.expect(e, null, () -> st.fs.mknod(ROOT, st.ino(dir), Name.of(n), type | perms, 0),
-                "create");
-          }));
+          Arbitraries.of(Mode.S_IFREG, Mode.S_IFREG, Mode.S_IFREG, Mode.S_IFIFO, Mode.S_IFCHR,
+              Mode.S_IFBLK, Mode.S_IFSOCK),
+          Arbitraries.integers().between(0, 07777), devices()).as((dir, n, type, perms, dev) -> {
+            boolean device = type == Mode.S_IFCHR || type == Mode.S_IFBLK;
+            long rdev = device ? dev : 0;
+            return mutate("mknod " + PosixModel.join(dir, n) + " type 0"
+                + Integer.toOctalString(type) + " perms 0" + Integer.toOctalString(perms)
+                + (device ? " rdev " + rdev : ""), st -> {
+              Node d = st.model.resolve(dir);
+              if (d == null || !d.isDir()) {
+                return;
+              }
+              Node fresh = st.model.newNode(type, perms);
+              fresh.rdev = rdev;
+              Errno e = st.model.create(d, n, fresh);
+              st.expect(e, null, () -> st.fs.mknod(ROOT, st.ino(dir), Name.of(n), type | perms,
+                  rdev), "mknod");
+            });
+          });
     }
   }
 
@@ -408,6 +446,9 @@ class FsModelProperties {
                 st.fs.release(h);
               }
               f.data = copy.data;
+              if (e == null) {
+                PosixModel.modified(f);
+              }
             });
           });
     }
@@ -499,6 +540,97 @@ class FsModelProperties {
             st.fs.setattr(ROOT, st.ino(path), SetAttr.create().mode(perms));
             n.perms = perms;
           }));
+    }
+  }
+
+  /** chown(2) as root: either id may be left alone (-1), never both. */
+  static final class Chown implements Action.Dependent<FsState> {
+    @Override
+    public Arbitrary<Transformer<FsState>> transformer(FsState s) {
+      Arbitrary<Integer> id = Arbitraries.of(IDS);
+      return Combinators.combine(Arbitraries.of(s.model.paths()), id.injectNull(0.3),
+          id.injectNull(0.3)).filter((path, uid, gid) -> uid != null || gid != null)
+          .as((path, uid, gid) -> mutate("chown " + uid + ":" + gid + " " + path, st -> {
+            Node n = st.model.resolve(path);
+            if (n == null) {
+              return;
+            }
+            SetAttr sa = SetAttr.create();
+            if (uid != null) {
+              sa.uid(uid);
+            }
+            if (gid != null) {
+              sa.gid(gid);
+            }
+            st.fs.setattr(ROOT, st.ino(path), sa);
+            PosixModel.chown(n, uid, gid);
+          }));
+    }
+  }
+
+  /**
+   * utimensat(2): each time is explicit, UTIME_NOW or UTIME_OMIT (never both omitted, which
+   * the kernel answers without calling the filesystem). Explicit times must read back exactly
+   * and an omitted one must keep its value; two NOWs are one instant.
+   */
+  static final class Utimens implements Action.Dependent<FsState> {
+    /** Stands for UTIME_OMIT in the generated choices. */
+    private static final long OMIT = Long.MIN_VALUE + 1;
+
+    private static Arbitrary<Long> choice() {
+      return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(3, times()),
+          net.jqwik.api.Tuple.of(1, Arbitraries.just(SetAttr.NOW)),
+          net.jqwik.api.Tuple.of(2, Arbitraries.just(OMIT)));
+    }
+
+    private static String show(long t) {
+      return t == SetAttr.NOW ? "NOW" : t == OMIT ? "OMIT" : Long.toString(t);
+    }
+
+    @Override
+    public Arbitrary<Transformer<FsState>> transformer(FsState s) {
+      return Combinators.combine(Arbitraries.of(s.model.paths()), choice(), choice())
+          .filter((path, at, mt) -> at != OMIT || mt != OMIT)
+          .as((path, at, mt) -> mutate("utimens " + path + " atime " + show(at) + " mtime "
+              + show(mt), st -> {
+            Node n = st.model.resolve(path);
+            if (n == null) {
+              return;
+            }
+            SetAttr sa = SetAttr.create();
+            if (at != OMIT) {
+              sa.atime(at);
+              n.atime = at == SetAttr.NOW ? null : at;
+            }
+            if (mt != OMIT) {
+              sa.mtime(mt);
+              n.mtime = mt == SetAttr.NOW ? null : mt;
+            }
+            Attr a = st.fs.setattr(ROOT, st.ino(path), sa);
+            if (at == SetAttr.NOW && mt == SetAttr.NOW) {
+              assertEquals(a.atime(), a.mtime(), "UTIME_NOW twice is one instant");
+            }
+          }));
+    }
+  }
+
+  /** readlink(2) on any node: a symlink's target, EINVAL for everything else. */
+  static final class Readlink implements Action.Dependent<FsState> {
+    @Override
+    public Arbitrary<Transformer<FsState>> transformer(FsState s) {
+      return Arbitraries.of(s.model.paths()).map(path -> mutate("readlink " + path, st -> {
+        Node n = st.model.resolve(path);
+        if (n == null) {
+          return;
+        }
+        long ino = st.ino(path);
+        if (n.isSymlink()) {
+          assertEquals(n.target, new String(st.fs.readlink(ROOT, ino), StandardCharsets.UTF_8),
+              "readlink " + path);
+        } else {
+          st.expect(Errno.EINVAL, null, () -> st.fs.readlink(ROOT, ino), "readlink");
+        }
+      }));
     }
   }
 
@@ -600,6 +732,7 @@ class FsModelProperties {
             write(st.fs, h, off, data);
             PosixModel.write(f, off, data);
             assertArrayEquals(f.data, read(st.fs, h, 0, f.data.length + 1));
+            f.atime = null;
             st.fs.release(h);
           }));
     }

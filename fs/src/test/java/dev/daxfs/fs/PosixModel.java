@@ -41,6 +41,21 @@ final class PosixModel {
     /** Extended attributes. */
     final TreeMap<String, byte[]> xattrs = new TreeMap<>();
 
+    /** Owner; every operation runs as root (uid 0, gid 0) unless chown changes it. */
+    int uid;
+
+    /** Group: root's, or a set-group-ID parent directory's at creation. */
+    int gid;
+
+    /** A character or block device's number (0 for every other type). */
+    long rdev;
+
+    /** Access time when the model knows it exactly (set explicitly by utimens), else null. */
+    Long atime;
+
+    /** Modification time when the model knows it exactly, else null. */
+    Long mtime;
+
     Node(int id, int type, int perms) {
       this.id = id;
       this.type = type;
@@ -173,11 +188,20 @@ final class PosixModel {
 
   // ---- operations: each returns the errno Linux gives, or null after applying the change ---
 
+  /** The node's content or entries changed at a time the model cannot know. */
+  static void modified(Node n) {
+    n.mtime = null;
+  }
+
   Errno create(Node dir, String name, Node fresh) {
     if (dir.children.containsKey(name)) {
       return Errno.EEXIST;
     }
     dir.children.put(name, fresh);
+    modified(dir);
+    if ((dir.perms & Mode.S_ISGID) != 0) {
+      fresh.gid = dir.gid; // inode_init_owner(): the directory's group, for every type
+    }
     if (fresh.isDir()) {
       fresh.parent = dir;
       if ((dir.perms & Mode.S_ISGID) != 0) {
@@ -195,6 +219,7 @@ final class PosixModel {
       return Errno.EEXIST;
     }
     dir.children.put(name, file);
+    modified(dir);
     return null;
   }
 
@@ -207,6 +232,7 @@ final class PosixModel {
       return Errno.EISDIR;
     }
     dir.children.remove(name);
+    modified(dir);
     return null;
   }
 
@@ -222,6 +248,7 @@ final class PosixModel {
       return Errno.ENOTEMPTY;
     }
     dir.children.remove(name);
+    modified(dir);
     return null;
   }
 
@@ -272,6 +299,14 @@ final class PosixModel {
         return Errno.ENOTEMPTY;
       }
     }
+    modified(sd);
+    modified(dd);
+    if (src.isDir()) {
+      modified(src); // its ".." changes
+    }
+    if (exchange && dst.isDir()) {
+      modified(dst);
+    }
     sd.children.remove(sn);
     if (exchange) {
       dd.children.put(dn, src);
@@ -299,10 +334,32 @@ final class PosixModel {
       f.data = Arrays.copyOf(f.data, end);
     }
     System.arraycopy(b, 0, f.data, (int) off, b.length);
+    modified(f);
   }
 
   static void truncate(Node f, long size) {
     f.data = Arrays.copyOf(f.data, (int) size);
+    modified(f);
+  }
+
+  /**
+   * chown(2) as root (CAP_CHOWN, CAP_FSETID): a null id is left alone (-1). A non-directory
+   * loses set-user-ID, and set-group-ID when the group may execute, as Linux's
+   * ATTR_KILL_SUID/ATTR_KILL_SGID do even for root.
+   */
+  static void chown(Node n, Integer uid, Integer gid) {
+    if (uid != null) {
+      n.uid = uid;
+    }
+    if (gid != null) {
+      n.gid = gid;
+    }
+    if (!n.isDir()) {
+      n.perms &= ~Mode.S_ISUID;
+      if ((n.perms & (Mode.S_ISGID | 0010)) == (Mode.S_ISGID | 0010)) {
+        n.perms &= ~Mode.S_ISGID;
+      }
+    }
   }
 
   /** fallocate(2) on a regular file; returns the errno or null. */
