@@ -159,12 +159,16 @@ public final class CrashChecker implements AutoCloseable {
     return i != null && !i.inRecovery() ? m.testSwitches(i.switches()) : m;
   }
 
-  /** How crash images are mounted (with the injection, when it is recovery's). */
+  /**
+   * How crash images are mounted (with the injection, when it is recovery's). The checker
+   * mounts nothing but crash images, each behind its {@link ReadTrackingRegion}, which hides
+   * the image from daxfs's own test: it declares the region a test harness's.
+   */
   private MountOptions recoveryMount() {
     MountOptions m = MountOptions.defaults().backgroundCleaning(false)
         .atime(MountOptions.Atime.NOATIME);
     Injection i = options.injection();
-    return i != null && i.inRecovery() ? m.testSwitches(i.switches()) : m;
+    return i != null && i.inRecovery() ? m.testSwitches(i.switches()).testHarnessRegion() : m;
   }
 
   private CrashImageOptions imageOptions() {
