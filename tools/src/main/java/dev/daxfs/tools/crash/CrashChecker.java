@@ -338,8 +338,7 @@ public final class CrashChecker implements AutoCloseable {
         List<ImageChecker.Candidate> candidates = candidates(p.op(), ops, states);
         StateDiff.Tear tear = p.op() >= 1 && p.op() <= ops.size() ? tears.get(p.op()) : null;
         ImageExplorer explorer = new ImageExplorer(p.point());
-        ImageExplorer.Check check = (image, again) ->
-            checker.check(image, again, candidates, tear);
+        ImageExplorer.Check check = image -> checker.check(image, candidates, tear);
         checkedPoints++;
         if (mask != null) {
           checkOne(p, explorer, check, candidates, mask);
