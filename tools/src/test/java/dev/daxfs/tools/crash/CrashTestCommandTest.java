@@ -34,7 +34,7 @@ class CrashTestCommandTest {
     assertEquals(0, run("crashtest", "--inject", "list"));
     assertEquals(String.join("\n", "skip-entry-flush", "skip-tail-fence", "rename-in-place",
         "rename-without-journal", "unlink-wrong-order", "recovery-ignores-journal",
-        "in-place-write-before-stale-mark") + "\n",
+        "in-place-write-before-stale-mark", "late-stale-mark") + "\n",
         out.replace("\r", ""));
   }
 
