@@ -126,12 +126,24 @@ public final class DaxFs implements AutoCloseable {
    * checkpoint; otherwise it rolls back unfinished journal transactions, replays every log to
    * rebuild the allocator, and frees the orphans.
    *
+   * <p>Test switches ({@link MountOptions#testSwitches}) re-introduce bugs on purpose; they are
+   * accepted only on a {@link dev.daxfs.pmem.CrashRecordingRegion} or one of its {@link
+   * dev.daxfs.pmem.CrashImage}s, or when the caller declared the region a test harness's own
+   * ({@link MountOptions#testHarnessRegion}), so that no filesystem a user mounts ever runs
+   * with them. A decorator hides what it wraps, so a test that decorates one of those regions
+   * declares it.
+   *
    * @throws CorruptionException when the superblock, the journal or the inode table is
    *     damaged (the message names the structure and its offset)
+   * @throws ErrnoException EINVAL when test switches are set on any other region
    */
   public static DaxFs mount(PmemRegion region, MountOptions options) {
-    if (options.switches.any() && !options.allowTestSwitches) {
-      throw new ErrnoException(Errno.EINVAL, "test switches are refused on this mount");
+    if (options.switches.any() && !options.testHarnessRegion
+        && !(region instanceof dev.daxfs.pmem.CrashRecordingRegion)
+        && !(region instanceof dev.daxfs.pmem.CrashImage)) {
+      throw new ErrnoException(Errno.EINVAL, "test switches are refused on "
+          + region.describe() + ": they run only on crash-recording regions and test "
+          + "harnesses' own regions");
     }
     return Recovery.mount(region, options, (vol, ev, rep) -> new DaxFs(vol, ev, rep));
   }

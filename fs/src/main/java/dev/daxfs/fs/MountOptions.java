@@ -30,11 +30,14 @@ public final class MountOptions {
   /** Bound on a layout break's wait for DMA, ns; 0 waits until interrupted. */
   long layoutWaitTimeoutNanos;
 
-  /** Deliberate bugs (tests only). */
+  /** Deliberate bugs (tests only); refused at mount except where {@link DaxFs#mount} says. */
   TestSwitches switches = TestSwitches.none();
 
-  /** Whether test switches are allowed: only for in-process test regions. */
-  boolean allowTestSwitches;
+  /**
+   * True when the caller declared the region an in-process test harness's own: test switches
+   * are then accepted on it although it is no crash-recording region.
+   */
+  boolean testHarnessRegion;
 
   public static MountOptions defaults() {
     return new MountOptions();
@@ -57,12 +60,23 @@ public final class MountOptions {
   }
 
   /**
-   * Enables deliberate bugs. Only for filesystems on in-process test regions (crash recording
-   * or the race harness); a mount through FUSE refuses them.
+   * Enables deliberate bugs. {@link DaxFs#mount} accepts them only on a crash-recording region
+   * or one of its crash images, or after {@link #testHarnessRegion()}; on any other region the
+   * mount is refused.
    */
   public MountOptions testSwitches(TestSwitches s) {
-    switches = s;
-    allowTestSwitches = true;
+    switches = java.util.Objects.requireNonNull(s, "switches");
+    return this;
+  }
+
+  /**
+   * For tests only: declares that the region is an in-process test harness's own (a heap
+   * region a test made, a test's decorator over one), so that {@link #testSwitches} are
+   * accepted on it. Nothing that mounts a region a user named (daxfs mount, the mount daemon,
+   * any command that opens a region file) calls this.
+   */
+  public MountOptions testHarnessRegion() {
+    testHarnessRegion = true;
     return this;
   }
 

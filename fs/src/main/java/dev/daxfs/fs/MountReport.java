@@ -11,6 +11,8 @@ package dev.daxfs.fs;
  * @param orphansFreed unlinked inodes freed because nothing uses them any more
  * @param damagedInodes inodes whose logs could not be read (they answer EIO)
  * @param usedBackupSuperblock the primary superblock was damaged and the backup was used
+ * @param firstMount the filesystem had not been mounted since mkfs: there was nothing to
+ *     recover (mkfs leaves no allocator checkpoint, so {@code clean} is false all the same)
  */
 public record MountReport(
     boolean clean,
@@ -20,4 +22,5 @@ public record MountReport(
     long inodesScanned,
     long orphansFreed,
     long damagedInodes,
-    boolean usedBackupSuperblock) {}
+    boolean usedBackupSuperblock,
+    boolean firstMount) {}

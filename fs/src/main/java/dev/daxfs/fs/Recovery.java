@@ -41,9 +41,15 @@ final class Recovery {
     Volume vol = new Volume(region, sb, allocator, table, journal, switches, options);
     Eviction eviction = new Eviction(vol);
 
+    // mkfs leaves the superblock clean, never mounted and without a checkpoint; the first
+    // mount marks it MOUNTED before any operation runs, so nothing else looks like this.
+    boolean firstMount = sb.state == Superblock.STATE_CLEAN && undone == 0
+        && sb.mountCount == 0 && sb.checkpointBlock == 0;
     String[] why = new String[1];
     List<long[]> free = null;
-    if (sb.state == Superblock.STATE_CLEAN && undone == 0) {
+    if (firstMount) {
+      why[0] = "first mount since mkfs: nothing to recover";
+    } else if (sb.state == Superblock.STATE_CLEAN && undone == 0) {
       free = Checkpoint.read(region, sb, why);
     } else {
       why[0] = undone > 0
@@ -84,7 +90,7 @@ final class Recovery {
         allocator.quarantine(x[0], x[1]);
         crossLinked += x[1];
       }
-      reason = why[0] + "; " + scanned + " inode logs replayed";
+      reason = firstMount ? why[0] : why[0] + "; " + scanned + " inode logs replayed";
     }
 
     Inode root = vol.cache.peek(InodeTable.ROOT_INO);
@@ -133,7 +139,7 @@ final class Recovery {
     sb.store(region);
 
     MountReport report = new MountReport(clean, reason, System.nanoTime() - t0, undone, scanned,
-        orphans, damaged, sb.fromBackup);
+        orphans, damaged, sb.fromBackup, firstMount);
     return factory.create(vol, eviction, report);
   }
 

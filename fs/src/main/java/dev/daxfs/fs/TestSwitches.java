@@ -2,8 +2,9 @@ package dev.daxfs.fs;
 
 /**
  * Deliberate bugs for proving that the crash checker and the race harness catch what they
- * claim to catch. All false by default; {@link DaxFs} refuses them on anything but an
- * in-process test region, never on a mounted filesystem.
+ * claim to catch. All false by default; {@link DaxFs#mount} accepts them only on a
+ * crash-recording region, one of its crash images, or a region a test harness declared its own
+ * ({@link MountOptions#testHarnessRegion}), never on a filesystem a user mounts.
  */
 public final class TestSwitches {
 

@@ -95,7 +95,7 @@ class CrashAtomicityTest {
     TestSwitches s = TestSwitches.none();
     s.renameInPlace = true;
     assertTrue(firstTornCrashPoint(fs -> fs.rename(ROOT, "/a/f", "/b/f2", 0),
-        MountOptions.defaults().testSwitches(s)) >= 0);
+        MountOptions.defaults().testSwitches(s).testHarnessRegion()) >= 0);
   }
 
   @Test
@@ -103,7 +103,7 @@ class CrashAtomicityTest {
     TestSwitches s = TestSwitches.none();
     s.unlinkWrongOrder = true;
     assertTrue(firstTornCrashPoint(fs -> fs.unlink(ROOT, "/a/hard"),
-        MountOptions.defaults().testSwitches(s)) >= 0);
+        MountOptions.defaults().testSwitches(s).testHarnessRegion()) >= 0);
   }
 
   // ---- names -----------------------------------------------------------------------------

@@ -129,7 +129,7 @@ class MmapTest {
     TestSwitches bug = new TestSwitches();
     bug.skipLayoutBreak = true;
     fs.unmount();
-    fs = DaxFs.mount(region, MountOptions.defaults().testSwitches(bug));
+    fs = DaxFs.mount(region, MountOptions.defaults().testSwitches(bug).testHarnessRegion());
     h = fs.open(ROOT, "/f", FileHandle.O_RDWR, 0);
     fs.write(ROOT, h, 0, ByteBuffer.wrap(new byte[2 * P]));
     CpuMapping m = fs.mmap(ROOT, h, 0, 2 * P, CpuMapping.PROT_READ, 0);

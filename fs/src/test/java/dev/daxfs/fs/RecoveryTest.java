@@ -40,10 +40,26 @@ class RecoveryTest {
   }
 
   @Test
+  void theFirstMountAfterMkfsSaysSoAndACrashAfterItIsRecovered() {
+    HeapRegion r = formatted(32);
+    DaxFs fs = mount(r);
+    MountReport first = fs.mountReport();
+    assertTrue(first.firstMount(), first.toString());
+    assertEquals("first mount since mkfs: nothing to recover", first.reason());
+    fs.mkdir(ROOT, "/d", 0755);
+    // A crash (no unmount): the next mount recovers, and is no first mount.
+    MountReport crashed = mount(HeapRegion.copyOf(r)).mountReport();
+    assertFalse(crashed.firstMount(), crashed.toString());
+    assertFalse(crashed.clean());
+    assertTrue(crashed.reason().startsWith("not cleanly unmounted"), crashed.reason());
+  }
+
+  @Test
   void aCleanRemountShowsTheSameTreeAndSaysClean() {
     HeapRegion r = formatted(32);
     DaxFs fs = mount(r);
     assertFalse(fs.mountReport().clean(), "a new filesystem has no allocator checkpoint");
+    assertTrue(fs.mountReport().firstMount(), fs.mountReport().toString());
     populate(fs);
     Map<String, String> before = snapshot(fs);
     long free = fs.statfs().freeBlocks();
@@ -51,6 +67,7 @@ class RecoveryTest {
     DaxFs again = mount(r);
     MountReport rep = again.mountReport();
     assertTrue(rep.clean(), rep.reason());
+    assertFalse(rep.firstMount());
     assertEquals(0, rep.journalRollbacks());
     assertFalse(rep.usedBackupSuperblock());
     assertEquals(before, snapshot(again));

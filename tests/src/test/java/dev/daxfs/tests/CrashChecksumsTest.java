@@ -2,6 +2,7 @@ package dev.daxfs.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.Seq1;
 import dev.daxfs.tools.crash.Summary;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,8 @@ class CrashChecksumsTest {
 
   @Test
   void everyCrashStateOfSeq1WithDataChecksumsIsConsistent() {
-    Summary s = CrashSuite.run(Seq1.workloads(), CrashSuite.options().withDataChecksums(true));
-    assertEquals(0, s.violations(), () -> CrashSuite.describe(s));
+    CheckOptions options = CrashSuite.options().withDataChecksums(true);
+    Summary s = CrashSuite.run(Seq1.workloads(), options);
+    assertEquals(0, s.violations(), () -> CrashSuite.describe(s, "seq1", options));
   }
 }

@@ -27,6 +27,7 @@ class CrashInjectionTest {
       case RECOVERY_IGNORES_JOURNAL -> "^(rename|link|unlink)\\.[^.]*\\.d1$";
       case IN_PLACE_WRITE_BEFORE_STALE_MARK ->
           "^(write\\.in-place-synced|truncate\\.grow-mapped-synced)\\.d1$";
+      case LATE_STALE_MARK -> "^mwrite\\.[^.]*\\.d1$";
     };
   }
 

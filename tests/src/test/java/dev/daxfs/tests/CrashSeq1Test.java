@@ -3,6 +3,7 @@ package dev.daxfs.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.Seq1;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Workload;
@@ -19,9 +20,10 @@ class CrashSeq1Test {
   void everyCrashStateOfEverySeq1WorkloadIsConsistent() {
     List<Workload> workloads = Seq1.workloads();
     assertTrue(workloads.size() >= 300, "seq1 has " + workloads.size() + " workloads");
-    Summary s = CrashSuite.run(workloads, CrashSuite.options());
+    CheckOptions options = CrashSuite.options();
+    Summary s = CrashSuite.run(workloads, options);
     assertEquals(workloads.size(), s.workloads());
     assertTrue(s.crashStates() > 5 * workloads.size(), "crash states: " + s.crashStates());
-    assertEquals(0, s.violations(), () -> CrashSuite.describe(s));
+    assertEquals(0, s.violations(), () -> CrashSuite.describe(s, "seq1", options));
   }
 }

@@ -2,6 +2,7 @@ package dev.daxfs.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.Seq2;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Workload;
@@ -20,8 +21,9 @@ class CrashSeq2Test {
     int count = CrashSuite.intProperty("daxfs.crash.seq2.count", 500);
     long seed = CrashSuite.intProperty("daxfs.crash.seq2.seed", 0);
     List<Workload> workloads = Seq2.sample(seed, count);
-    Summary s = CrashSuite.run(workloads, CrashSuite.options());
+    CheckOptions options = CrashSuite.options().withSeed(seed);
+    Summary s = CrashSuite.run(workloads, options);
     assertEquals(count, s.workloads());
-    assertEquals(0, s.violations(), () -> CrashSuite.describe(s));
+    assertEquals(0, s.violations(), () -> CrashSuite.describe(s, "seq2", options));
   }
 }

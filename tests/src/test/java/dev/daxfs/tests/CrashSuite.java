@@ -3,6 +3,7 @@ package dev.daxfs.tests;
 import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.CrashChecker;
 import dev.daxfs.tools.crash.Injection;
+import dev.daxfs.tools.crash.ReplayCommand;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Violation;
 import dev.daxfs.tools.crash.Workload;
@@ -70,12 +71,15 @@ final class CrashSuite {
     return workloads.stream().filter(w -> p.matcher(w.name()).find()).toList();
   }
 
-  /** The violations found, for an assertion message. */
-  static String describe(Summary s) {
+  /**
+   * The violations found, for an assertion message, each with the command line that replays
+   * it ({@code set} names the workloads' set for {@code --workload}).
+   */
+  static String describe(Summary s, String set, CheckOptions options) {
     StringBuilder b = new StringBuilder();
     b.append(s.violations()).append(" violations in ").append(s.failingWorkloads());
     for (Violation v : s.described()) {
-      b.append("\n").append(v.describe());
+      b.append("\n").append(v.describe(ReplayCommand.line(set, options, v)));
     }
     return b.toString();
   }

@@ -3,6 +3,7 @@ package dev.daxfs.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.daxfs.tools.crash.CheckOptions;
 import dev.daxfs.tools.crash.Seq1;
 import dev.daxfs.tools.crash.Summary;
 import dev.daxfs.tools.crash.Workload;
@@ -19,9 +20,10 @@ class CrashTornTest {
   @Test
   void everyTornCrashStateOfSeq1IsConsistent() {
     List<Workload> workloads = Seq1.workloads();
-    Summary s = CrashSuite.run(workloads, CrashSuite.options().withTorn(true)
-        .withMaxImages(Math.max(2, CrashSuite.intProperty("daxfs.crash.torn.maxImages", 64))));
+    CheckOptions options = CrashSuite.options().withTorn(true)
+        .withMaxImages(Math.max(2, CrashSuite.intProperty("daxfs.crash.torn.maxImages", 64)));
+    Summary s = CrashSuite.run(workloads, options);
     assertTrue(s.crashStates() > 10 * workloads.size(), "crash states: " + s.crashStates());
-    assertEquals(0, s.violations(), () -> CrashSuite.describe(s));
+    assertEquals(0, s.violations(), () -> CrashSuite.describe(s, "seq1", options));
   }
 }

@@ -78,7 +78,7 @@ final class DmaFixture implements AutoCloseable {
     if (skipLayoutBreak) {
       TestSwitches bug = TestSwitches.none();
       bug.skipLayoutBreak = true;
-      options.testSwitches(bug);
+      options.testSwitches(bug).testHarnessRegion();
     }
     return new DmaFixture(region, options, skipLayoutBreak);
   }

@@ -159,12 +159,16 @@ public final class CrashChecker implements AutoCloseable {
     return i != null && !i.inRecovery() ? m.testSwitches(i.switches()) : m;
   }
 
-  /** How crash images are mounted (with the injection, when it is recovery's). */
+  /**
+   * How crash images are mounted (with the injection, when it is recovery's). The checker
+   * mounts nothing but crash images, each behind its {@link ReadTrackingRegion}, which hides
+   * the image from daxfs's own test: it declares the region a test harness's.
+   */
   private MountOptions recoveryMount() {
     MountOptions m = MountOptions.defaults().backgroundCleaning(false)
         .atime(MountOptions.Atime.NOATIME);
     Injection i = options.injection();
-    return i != null && i.inRecovery() ? m.testSwitches(i.switches()) : m;
+    return i != null && i.inRecovery() ? m.testSwitches(i.switches()).testHarnessRegion() : m;
   }
 
   private CrashImageOptions imageOptions() {
@@ -334,8 +338,7 @@ public final class CrashChecker implements AutoCloseable {
         List<ImageChecker.Candidate> candidates = candidates(p.op(), ops, states);
         StateDiff.Tear tear = p.op() >= 1 && p.op() <= ops.size() ? tears.get(p.op()) : null;
         ImageExplorer explorer = new ImageExplorer(p.point());
-        ImageExplorer.Check check = (image, again) ->
-            checker.check(image, again, candidates, tear);
+        ImageExplorer.Check check = image -> checker.check(image, candidates, tear);
         checkedPoints++;
         if (mask != null) {
           checkOne(p, explorer, check, candidates, mask);

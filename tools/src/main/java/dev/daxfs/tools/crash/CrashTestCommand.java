@@ -33,8 +33,9 @@ import picocli.CommandLine.Option;
         + "bug was caught), 1 otherwise, 2 for a usage error. See docs/WORKLOADS.md.")
 public final class CrashTestCommand implements Callable<Integer> {
 
-  @Option(names = "--workload", paramLabel = "SET",
-      description = "seq1 (default), seq2, random, a workload file, or a directory of them.")
+  @Option(names = {"--workload", "--workload-file"}, paramLabel = "SET|FILE|DIR",
+      description = "seq1 (default), seq2, random, a workload file, or a directory of them "
+          + "(--workload-file is the same option).")
   String workload = "seq1";
 
   @Option(names = "--seed", paramLabel = "S",
@@ -65,8 +66,9 @@ public final class CrashTestCommand implements Callable<Integer> {
 
   @Option(names = "--replay", paramLabel = "ID",
       description = "Check one workload (NAME), one crash point (NAME@FENCE or NAME@end) or "
-          + "one crash image (NAME@FENCE:IMAGE) alone and print every detail; give the same "
-          + "--workload, --seed and --inject as the run that reported it.")
+          + "one crash image (NAME@FENCE:IMAGE) alone and print every detail, with the same "
+          + "--workload, --seed, --inject, --data-checksums and --torn as the run that "
+          + "reported it (each violation's report ends with that whole command line).")
   String replay;
 
   @Option(names = "--list", description = "Print the names of the set's workloads and stop.")
@@ -145,7 +147,7 @@ public final class CrashTestCommand implements Callable<Integer> {
       });
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    report(out, workloads, summary, seconds, injection);
+    report(out, workloads, summary, seconds, options);
     boolean found = summary.violations() > 0;
     if (injection != null && !found) {
       spec.commandLine().getErr().println("daxfs crashtest: the injected bug "
@@ -217,7 +219,8 @@ public final class CrashTestCommand implements Callable<Integer> {
   }
 
   private void report(PrintWriter out, List<Workload> workloads, Summary summary,
-      double seconds, Injection injection) {
+      double seconds, CheckOptions options) {
+    Injection injection = options.injection();
     Map<String, Object> totals = summary.toMap(seconds);
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -226,7 +229,11 @@ public final class CrashTestCommand implements Callable<Integer> {
       m.put("injection", injection == null ? null : injection.cliName());
       m.putAll(totals);
       m.put("failing_workloads", summary.failingWorkloads());
-      m.put("violation_details", summary.described().stream().map(Violation::toMap).toList());
+      m.put("violation_details", summary.described().stream().map(v -> {
+        Map<String, Object> d = v.toMap();
+        d.put("replay_command", ReplayCommand.line(workload, options, v));
+        return d;
+      }).toList());
       if (workloads.stream().anyMatch(w -> w.cell() != null)) {
         m.put("coverage", Seq1.coverage(workloads));
       }
@@ -235,7 +242,8 @@ public final class CrashTestCommand implements Callable<Integer> {
     }
     List<Violation> shown = summary.described();
     for (int i = 0; i < Math.min(SHOWN, shown.size()); i++) {
-      out.println(shown.get(i).describe());
+      Violation v = shown.get(i);
+      out.println(v.describe(ReplayCommand.line(workload, options, v)));
     }
     if (shown.size() > SHOWN) {
       out.println("(" + (summary.violations() - SHOWN) + " more violations; --json lists "

@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 
 /**
  * Covers every crash image of a crash point with as few mounts as it can, exactly.
@@ -34,7 +33,7 @@ final class ImageExplorer {
 
   /** What checking one image means to the caller. */
   interface Check {
-    ImageChecker.Verdict check(PmemRegion image, Supplier<PmemRegion> again);
+    ImageChecker.Verdict check(PmemRegion image);
   }
 
   /** The outcome of exploring one point. */
@@ -97,7 +96,7 @@ final class ImageExplorer {
 
   /** Checks the one image applying {@code applied}. */
   ImageChecker.Verdict checkOne(BitSet applied, Check check) {
-    return check.check(image(applied), () -> image(applied));
+    return check.check(image(applied));
   }
 
   /** Covers the point's images within {@code budget} mounts; samples beyond it. */

@@ -36,7 +36,14 @@ public enum Injection {
    */
   IN_PLACE_WRITE_BEFORE_STALE_MARK("in-place-write-before-stale-mark", false, true,
       "with data checksums, a write stores into a page in place before marking it stale on "
-          + "media, so a crash leaves the old checksum over new bytes");
+          + "media, so a crash leaves the old checksum over new bytes"),
+  /**
+   * The stale mark of a page a writable mapping (or a write pin) is granted reaches the media
+   * only after the grant: stores through the mapping may be durable while the mark is not.
+   */
+  LATE_STALE_MARK("late-stale-mark", false, true,
+      "with data checksums, a page's stale mark is made durable only after the writable "
+          + "mapping is granted, so a crash can leave the old checksum over stored bytes");
 
   /** The name on the command line. */
   private final String cliName;
@@ -87,6 +94,7 @@ public enum Injection {
       case UNLINK_WRONG_ORDER -> s.unlinkWrongOrder = true;
       case RECOVERY_IGNORES_JOURNAL -> s.ignoreActiveJournal = true;
       case IN_PLACE_WRITE_BEFORE_STALE_MARK -> s.inPlaceWriteBeforeStaleMark = true;
+      case LATE_STALE_MARK -> s.lateStaleMark = true;
     }
     return s;
   }

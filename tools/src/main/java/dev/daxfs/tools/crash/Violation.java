@@ -30,8 +30,13 @@ public record Violation(String workload, int op, String opText, long fence, Stri
     return workload + "@" + (fence == 0 ? "end" : Long.toString(fence)) + ":" + image;
   }
 
-  /** One paragraph for a terminal. */
+  /** One paragraph for a terminal, ending with the bare replay id. */
   public String describe() {
+    return describe("--replay '" + replayId() + "'");
+  }
+
+  /** One paragraph for a terminal, ending with {@code replay} (a {@link ReplayCommand} line). */
+  public String describe(String replay) {
     StringBuilder b = new StringBuilder();
     b.append(workload).append(": ").append(kind).append(" violation at op ").append(op)
         .append(" (").append(opText).append(")");
@@ -40,7 +45,7 @@ public record Violation(String workload, int op, String opText, long fence, Stri
           .append(", image ").append(image);
     }
     b.append("\n    ").append(detail.replace("\n", "\n    "));
-    b.append("\n    replay: --replay '").append(replayId()).append("'");
+    b.append("\n    replay: ").append(replay);
     return b.toString();
   }
 

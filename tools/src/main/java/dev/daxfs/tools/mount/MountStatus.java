@@ -122,7 +122,8 @@ final class MountStatus {
 
   private Map<String, Object> mountSection(MountReport r) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("how", formatted ? "formatted" : r.clean() ? "clean" : "recovered");
+    m.put("how", formatted ? "formatted" : r.firstMount() ? "first mount" : r.clean() ? "clean"
+        : "recovered");
     m.put("reason", formatted ? "the region was new and formatted at this mount" : r.reason());
     m.put("ms", r.nanos() / 1_000_000.0);
     m.put("journal_rollbacks", r.journalRollbacks());
@@ -136,6 +137,9 @@ final class MountStatus {
   /** One line saying how a mount of an existing filesystem went. */
   static String describe(MountReport r) {
     String ms = String.format("%.1f ms", r.nanos() / 1_000_000.0);
+    if (r.firstMount()) {
+      return "first mount of a freshly formatted filesystem, in " + ms;
+    }
     if (r.clean()) {
       return "mounted after a clean unmount in " + ms + " (" + r.reason() + ")";
     }

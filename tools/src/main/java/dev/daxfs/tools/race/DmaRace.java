@@ -149,7 +149,7 @@ final class DmaRace implements AutoCloseable {
     if (skipLayoutBreak) {
       TestSwitches bug = TestSwitches.none();
       bug.skipLayoutBreak = true;
-      options.testSwitches(bug);
+      options.testSwitches(bug).testHarnessRegion();
     }
     fs = DaxFs.mount(region, options);
   }

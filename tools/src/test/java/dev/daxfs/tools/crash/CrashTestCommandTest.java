@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +34,7 @@ class CrashTestCommandTest {
     assertEquals(0, run("crashtest", "--inject", "list"));
     assertEquals(String.join("\n", "skip-entry-flush", "skip-tail-fence", "rename-in-place",
         "rename-without-journal", "unlink-wrong-order", "recovery-ignores-journal",
-        "in-place-write-before-stale-mark") + "\n",
+        "in-place-write-before-stale-mark", "late-stale-mark") + "\n",
         out.replace("\r", ""));
   }
 
@@ -46,6 +48,75 @@ class CrashTestCommandTest {
       assertTrue(out.lines().anyMatch(l -> l.startsWith(key + " ")), key + " in:\n" + out);
     }
     assertTrue(out.contains("violations               0"), out);
+  }
+
+  @Test
+  void workloadFileIsTheSameOptionAsWorkload(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("w.wl");
+    Files.writeString(f, "mkdir A\ncreat A/f\n");
+    assertEquals(0, run("crashtest", "--workload-file", f.toString(), "--list"), err);
+    assertEquals(f + "\n", out.replace("\r", ""));
+    assertEquals(0, run("crashtest", "--workload-file", dir.toString()), err);
+    assertTrue(out.contains("workloads                1"), out);
+    assertEquals(1, run("crashtest", "--workload-file", dir.resolve("none").toString()));
+    assertTrue(err.contains("is none of those"), err);
+  }
+
+  /** The words of a shell line: blanks separate, single quotes quote ('\'' for a quote). */
+  private static List<String> shellWords(String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder w = new StringBuilder();
+    boolean inWord = false;
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quoted) {
+        if (c == '\'') {
+          quoted = false;
+        } else {
+          w.append(c);
+        }
+      } else if (c == '\'') {
+        quoted = true;
+        inWord = true;
+      } else if (c == '\\' && i + 1 < line.length()) {
+        w.append(line.charAt(++i));
+        inWord = true;
+      } else if (c == ' ') {
+        if (inWord) {
+          words.add(w.toString());
+          w.setLength(0);
+          inWord = false;
+        }
+      } else {
+        w.append(c);
+        inWord = true;
+      }
+    }
+    if (inWord) {
+      words.add(w.toString());
+    }
+    return words;
+  }
+
+  @Test
+  void theReplayLineReproducesTheViolationAlone() {
+    String synced = "^write\\.in-place-synced\\.d1$";
+    assertEquals(0, run("crashtest", "--data-checksums", "--seed", "3", "--max-images", "100",
+        "--only", synced, "--inject", "in-place-write-before-stale-mark"), out + err);
+    String line = out.lines().filter(l -> l.trim().startsWith("replay: ")).findFirst()
+        .orElseThrow().trim().substring("replay: ".length());
+    List<String> words = shellWords(line);
+    assertEquals("tools/daxfs", words.get(0), line);
+    for (String needed : new String[] {"crashtest", "--workload", "seq1", "--seed", "3",
+        "--inject", "in-place-write-before-stale-mark", "--data-checksums", "--max-images",
+        "100", "--replay"}) {
+      assertTrue(words.contains(needed), needed + " in " + line);
+    }
+    String[] args = words.subList(1, words.size()).toArray(new String[0]);
+    assertEquals(1, run(args), "the replay finds the violation again\n" + out + err);
+    assertTrue(out.contains("data checksum mismatch"), out);
+    assertTrue(out.contains("1 violation"), out);
   }
 
   @Test
@@ -64,8 +135,9 @@ class CrashTestCommandTest {
     assertEquals(0, run("crashtest", "--workload", f.toString(), "--inject",
         "unlink-wrong-order"), "exit 0: the injected bug was caught\n" + out + err);
     assertTrue(out.contains("state violation at op 3 (unlink g)"), out);
-    String id = out.lines().filter(l -> l.contains("replay: --replay '")).findFirst()
-        .orElseThrow().replaceAll(".*--replay '([^']*)'.*", "$1");
+    List<String> words = shellWords(out.lines().filter(l -> l.contains("replay: "))
+        .findFirst().orElseThrow().trim());
+    String id = words.get(words.indexOf("--replay") + 1);
     assertEquals(1, run("crashtest", "--workload", f.toString(), "--inject",
         "unlink-wrong-order", "--replay", id), out + err);
     assertTrue(out.contains("op 3: unlink g"), out);

@@ -45,7 +45,7 @@ class ImageExplorerTest {
       CrashPoint p = point(6, enumerated);
       ImageExplorer x = new ImageExplorer(p);
       int[] calls = {0};
-      ImageExplorer.Outcome o = x.explore((img, again) -> check(img, calls), 100, 4, 0);
+      ImageExplorer.Outcome o = x.explore(img -> check(img, calls), 100, 4, 0);
       assertTrue(o.exhaustive());
       assertEquals(BigInteger.valueOf(64), o.total());
       assertEquals(BigInteger.valueOf(64), o.covered());
@@ -81,7 +81,7 @@ class ImageExplorerTest {
     ImageExplorer x = new ImageExplorer(p);
     int[] calls = {0};
     // Reads every line: no two images are alike.
-    ImageExplorer.Outcome o = x.explore((img, again) -> {
+    ImageExplorer.Outcome o = x.explore(img -> {
       calls[0]++;
       ReadTrackingRegion r = new ReadTrackingRegion(img);
       r.load(0, new byte[64 * 12], 0, 64 * 12);
