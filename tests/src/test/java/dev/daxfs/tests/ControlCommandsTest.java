@@ -306,6 +306,16 @@ class ControlCommandsTest {
         Long.toString(length)), mount.mountpoint);
   }
 
+  /** The member of stat's devices list named {@code name}; a missing node if it has none. */
+  private static JsonNode device(JsonNode stat, String name) {
+    for (JsonNode d : stat.path("devices")) {
+      if (name.equals(d.path("name").asText())) {
+        return d;
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
   /** Starts a DMA stream from the shell and returns its id. */
   private long dma(String options) throws Exception {
     return Long.parseLong(sh(mount.mountpoint, "daxfs dma " + mp() + " start --file " + name
@@ -344,6 +354,15 @@ class ControlCommandsTest {
     assertEquals(before.path("pins_acquired").asLong() + 16, after.path("pins_acquired").asLong());
     assertEquals(0, after.path("pins_outstanding").asLong(), "every pin released");
     assertEquals(0, after.path("misdirected_writes").asLong(), "no DMA into a freed block");
+    // The same figures for the device alone, in --json and in the text stat printed above.
+    JsonNode nic = device(after, "nic0");
+    assertEquals(device(before, "nic0").path("pins_acquired").asLong() + 16,
+        nic.path("pins_acquired").asLong(), after.toString());
+    assertEquals(nic.path("pins_acquired").asLong(), nic.path("pins_released").asLong(),
+        after.toString());
+    assertEquals(0, nic.path("pins_outstanding").asLong(), after.toString());
+    assertTrue(out.contains("device nic0: pins " + nic.path("pins_acquired").asLong()
+        + " acquired, " + nic.path("pins_released").asLong() + " released, 0 outstanding"), out);
     long id = Long.parseLong(out.substring(out.lastIndexOf("id=") + 3).strip());
     JsonNode s = stream(id);
     assertEquals("done", s.path("state").asText());

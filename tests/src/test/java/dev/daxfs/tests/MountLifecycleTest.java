@@ -57,6 +57,42 @@ class MountLifecycleTest {
     return m;
   }
 
+  /** A mount whose region is a file in the test's temporary directory. */
+  private DaxfsMount newMountInTmp(String name) {
+    DaxfsMount m = DaxfsMount.at(tmp.resolve(name), tmp.resolve(name + ".region"), runtime);
+    mounts.add(m);
+    return m;
+  }
+
+  /**
+   * Kills the mount's process with SIGKILL, as a crash would end it, after making the kernel
+   * cache the mount point's attributes: it then answers stat from its cache (for the attribute
+   * timeout, an hour) although every request it forwards fails.
+   */
+  private static void killNine(DaxfsMount m) throws Exception {
+    // Last before the kill: nothing may touch the root directory after this stat (a readdir
+    // would mark its atime stale, and a full stat would then go to the dead server).
+    sh(m.mountpoint, "stat . >/dev/null");
+    ProcessHandle p = ProcessHandle.of(m.pid()).orElseThrow();
+    assertTrue(p.destroyForcibly());
+    p.onExit().get(30, TimeUnit.SECONDS);
+    Run.Result dead = Run.sh(m.mountpoint, "ls", 30);
+    assertTrue(dead.err().contains("Transport endpoint is not connected"), dead.all());
+    Run.Result cached = Run.sh(m.mountpoint.getParent(),
+        "stat -c %i:%X:%Y:%Z " + m.mountpoint.getFileName(), 30);
+    assertTrue(cached.out().startsWith("1:"), "stat of the dead mount point is answered from the "
+        + "kernel's cache, the case a dead mount must be recognised in: " + cached.all());
+  }
+
+  /** The record files of this test's mounts. */
+  private List<Path> records() throws Exception {
+    try (var ds = Files.newDirectoryStream(runtime, "*.json")) {
+      List<Path> l = new ArrayList<>();
+      ds.forEach(l::add);
+      return l;
+    }
+  }
+
   private static String sh(Path dir, String script) throws Exception {
     Run.Result r = Run.sh(dir, "set -e; " + script, 60);
     assertEquals(0, r.exit(), script + ": " + r.all());
@@ -105,15 +141,11 @@ class MountLifecycleTest {
 
   @Test
   void killNineThenTheNextMountRecovers() throws Exception {
-    DaxfsMount m = newMount("crash").mount();
+    DaxfsMount m = newMountInTmp("crash").mount();
     sh(m.mountpoint, "echo survived > f && mkdir -p a/b && mv f a/b/f && sync");
-    long pid = m.pid();
-    assertTrue(pid > 0);
-    ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
-    assertTrue(p.destroyForcibly());
-    p.onExit().get(30, TimeUnit.SECONDS);
-    Run.Result dead = Run.sh(m.mountpoint, "ls", 30);
-    assertTrue(dead.err().contains("Transport endpoint is not connected"), dead.all());
+    assertEquals("survived", sh(m.mountpoint, "cat a/b/f"));
+    assertTrue(m.pid() > 0);
+    killNine(m);
 
     m.mount();
     assertTrue(m.mounted.out().contains("removed the stale mount"), m.mounted.all());
@@ -122,14 +154,62 @@ class MountLifecycleTest {
     assertEquals("survived", sh(m.mountpoint, "cat a/b/f"));
 
     // Killed again: this time daxfs umount removes what it left.
-    ProcessHandle again = ProcessHandle.of(m.pid()).orElseThrow();
-    again.destroyForcibly();
-    again.onExit().get(30, TimeUnit.SECONDS);
+    killNine(m);
     Run.Result u = m.umount();
     assertEquals(0, u.exit(), u.all());
     assertTrue(u.out().contains("had ended without unmounting"), u.all());
     assertTrue(u.out().contains("recovers it"), u.all());
     assertFalse(m.isMounted());
+    assertEquals(List.of(), records(), "no record is left");
+  }
+
+  @Test
+  void aDeadMountWhoseRecordIsLostIsStillRemovedByUmountAndByTheNextMount() throws Exception {
+    DaxfsMount m = newMountInTmp("lost").mount();
+    sh(m.mountpoint, "echo kept > f && sync");
+    // The runtime directory is emptied (as a reboot empties /run): only the mount table is left
+    // to tell that the dead mount was this user's daxfs.
+    killNine(m);
+    for (Path r : records()) {
+      Files.delete(r);
+    }
+    Run.Result u = m.umount();
+    assertEquals(0, u.exit(), u.all());
+    assertTrue(u.out().contains("left by a daxfs process of this user"), u.all());
+    assertFalse(m.isMounted());
+
+    m.mount();
+    assertTrue(m.mounted.out().contains("recovered in"), m.mounted.all());
+    assertEquals("kept", sh(m.mountpoint, "cat f"));
+    killNine(m);
+    for (Path r : records()) {
+      Files.delete(r);
+    }
+    m.mount();
+    assertTrue(m.mounted.out().contains("removed the stale mount on "
+        + m.mountpoint.toRealPath() + " left by a daxfs process of this user"), m.mounted.all());
+    assertEquals("kept", sh(m.mountpoint, "cat f"));
+  }
+
+  @Test
+  void mkfsFsckAndInspectRefuseARegionAMountHolds() throws Exception {
+    DaxfsMount m = newMountInTmp("held").mount();
+    sh(m.mountpoint, "echo untouched > f && sync");
+    String region = m.region.toString();
+    for (List<String> cmd : List.of(List.of("mkfs", region), List.of("mkfs", "--force", region),
+        List.of("fsck", region), List.of("fsck", "--repair", region),
+        List.of("inspect", region))) {
+      Run.Result r = Run.daxfs(runtime, 60, cmd.toArray(String[]::new));
+      refused(r, "daxfs " + cmd.get(0) + ": region " + region
+          + " is in use by another daxfs process");
+      assertEquals(1, r.err().strip().lines().count(), "one sentence: " + r.all());
+    }
+    assertEquals(m.pid(), m.stat().path("pid").asLong(), "the mount still serves");
+    assertEquals("untouched", sh(m.mountpoint, "cat f"));
+    Run.Result u = m.umount();
+    assertTrue(u.out().contains("cleanly"), u.all());
+    Run.Result fsck = Run.daxfs(runtime, 60, "fsck", region);
+    assertEquals(0, fsck.exit(), "the region is clean once unmounted: " + fsck.all());
   }
 
   @Test
@@ -166,12 +246,41 @@ class MountLifecycleTest {
   }
 
   @Test
-  void refusesAMountPointThatCannotBeCreated() throws Exception {
-    Files.writeString(tmp.resolve("file"), "x");
-    DaxfsMount m = newMount("unused");
-    Run.Result r = Run.daxfs(runtime, 60, "mount", tmp.resolve("file/mnt").toString(),
+  void refusesAMountPointThatCannotBeCreatedAndSaysWhy() throws Exception {
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    DaxfsMount m = newMountInTmp("unused");
+    Run.Result r = Run.daxfs(runtime, 60, "mount", file.resolve("mnt").toString(),
         "--pmem", m.region.toString(), "--size", "64M");
-    refused(r, "cannot create mount point " + tmp.resolve("file/mnt"));
+    refused(r, "cannot create mount point " + file.resolve("mnt") + ": " + file
+        + " is not a directory");
+
+    // /proc makes no directories: the JDK's exception names only the path, never the reason.
+    Path proc = Path.of("/proc", "daxfs-test-" + ProcessHandle.current().pid());
+    r = Run.daxfs(runtime, 60, "mount", proc.resolve("mnt").toString(),
+        "--pmem", m.region.toString(), "--size", "64M");
+    refused(r, "cannot create mount point " + proc.resolve("mnt")
+        + ": no such file or directory: " + proc);
+    assertFalse(Files.exists(m.region), "a refused mount creates no region");
+  }
+
+  @Test
+  void aRefusedMountCreatesNoRegion() throws Exception {
+    assumeTrue(Run.root(), "a tmpfs mount point needs root");
+    DaxfsMount m = newMountInTmp("busy");
+    Files.createDirectory(m.mountpoint);
+    Run.Result tmpfs = Run.run(List.of("mount", "-t", "tmpfs", "daxfs-test", m.mountpoint.toString()),
+        Map.of(), null, 30);
+    assertEquals(0, tmpfs.exit(), tmpfs.all());
+    try {
+      refused(m.tryMount("--size", "64M"), "is already mounted (tmpfs from daxfs-test)");
+      assertFalse(Files.exists(m.region), "the mount point was refused before the region was "
+          + "created: " + m.region);
+    } finally {
+      Run.run(List.of("umount", m.mountpoint.toString()), Map.of(), null, 30);
+    }
+    refused(m.tryMount("--size", "64M", "-o", "no_such_option"), "no_such_option");
+    assertFalse(Files.exists(m.region), "options libfuse refuses leave no region behind");
+    assertFalse(m.isMounted());
   }
 
   @Test
@@ -211,7 +320,7 @@ class MountLifecycleTest {
     String lib = Run.sh(tmp, "ldconfig -p | awk '/libfuse3.so.3 / {print $NF; exit}'", 30)
         .out().strip();
     assertTrue(lib.startsWith("/"), "ldconfig knows libfuse3: " + lib);
-    DaxfsMount m = newMount("nolib");
+    DaxfsMount m = newMountInTmp("nolib");
     Run.Result r = Run.run(List.of("unshare", "-m", "bash", "-c",
         "mount --make-rprivate / && touch " + tmp.resolve("empty") + " && mount --bind "
             + tmp.resolve("empty") + " " + lib + " && exec " + Run.LAUNCHER + " mount "
@@ -220,12 +329,13 @@ class MountLifecycleTest {
     refused(r, "libfuse3 is not installed");
     assertTrue(r.err().contains("install the Debian packages fuse3 and libfuse3-3"), r.all());
     assertFalse(m.isMounted());
+    assertFalse(Files.exists(m.region), "a refused mount creates no region");
   }
 
   @Test
   void refusesWhenDevFuseIsMissing() throws Exception {
     assumeTrue(Run.root(), "hiding /dev/fuse in a private mount namespace needs root");
-    DaxfsMount m = newMount("nodev");
+    DaxfsMount m = newMountInTmp("nodev");
     Path old = Files.createDirectory(tmp.resolve("olddev"));
     // A /dev with what the JVM and the region need, and no fuse device.
     String script = "mount --make-rprivate / && mount --rbind /dev " + old
@@ -240,5 +350,6 @@ class MountLifecycleTest {
     refused(r, "/dev/fuse is missing");
     assertTrue(r.err().contains("fuse3"), r.all());
     assertFalse(m.isMounted());
+    assertFalse(Files.exists(m.region), "a refused mount creates no region");
   }
 }

@@ -106,9 +106,11 @@ final class StatCommand implements Callable<Integer> {
         s.path("odp_invalidations").asLong(), s.path("odp_retries").asLong(),
         s.path("page_cache_invalidations").asLong());
     for (JsonNode d : s.path("devices")) {
-      out.printf("    device %s%s: %d pages pinned, %d registrations, %d transfers (%d failed), "
-          + "%d bytes written, %d read, %d misdirected%n", d.path("name").asText(),
-          d.path("odp").asBoolean() ? " (ODP)" : "", d.path("pins_outstanding").asLong(),
+      out.printf("    device %s%s: pins %d acquired, %d released, %d outstanding (pages); "
+          + "%d registrations, %d transfers (%d failed), %d bytes written, %d read, "
+          + "%d misdirected%n", d.path("name").asText(),
+          d.path("odp").asBoolean() ? " (ODP)" : "", d.path("pins_acquired").asLong(),
+          d.path("pins_released").asLong(), d.path("pins_outstanding").asLong(),
           d.path("registrations").asLong(), d.path("transfers_completed").asLong(),
           d.path("transfers_failed").asLong(), d.path("bytes_written").asLong(),
           d.path("bytes_read").asLong(), d.path("misdirected_writes").asLong());

@@ -80,26 +80,9 @@ public final class FuseMount implements AutoCloseable {
     this.version = version;
     this.dispatcher = new Dispatcher(fs, options, version, initialized::complete);
 
-    Memory args = new Memory(Layouts.ARGS_SIZE);
-    args.clear();
-    String[] argv = options.debug
-        ? new String[] {"daxfs", "-o", options.optionString(), "-d"}
-        : new String[] {"daxfs", "-o", options.optionString()};
-    Pointer[] se = new Pointer[1];
-    String log = FuseLibrary.capturing(() -> {
-      for (String a : argv) {
-        LibFuse.fuse_opt_add_arg(args, LibFuse.cString(a));
-      }
-      se[0] = LibFuse.fuse_session_new(args, dispatcher.table, dispatcher.table.size(), null);
-      LibFuse.fuse_opt_free_args(args);
-    });
-    if (se[0] == null) {
-      throw new FuseMountException("libfuse refused the mount options \"" + options.optionString()
-          + "\"" + because(log));
-    }
-    this.session = se[0];
+    this.session = newSession(options, dispatcher.table);
     int[] rc = new int[1];
-    log = FuseLibrary.capturing(() -> rc[0] = LibFuse.fuse_session_mount(
+    String log = FuseLibrary.capturing(() -> rc[0] = LibFuse.fuse_session_mount(
         session, LibFuse.cString(mountpoint.toString())));
     if (rc[0] != 0) {
       LibFuse.fuse_session_destroy(session);
@@ -128,6 +111,95 @@ public final class FuseMount implements AutoCloseable {
     LOG.log(Level.DEBUG, () -> "mounted " + dir + " with " + version + ", operations "
         + m.dispatcher.bound());
     return m;
+  }
+
+  /**
+   * Refuses, in one sentence and without mounting or creating anything, what {@link #mount}
+   * would refuse before the kernel is asked: a mount point that is missing, not a directory or
+   * already mounted, a missing or unusable /dev/fuse or libfuse3, options libfuse does not
+   * take. A caller that prepares something costly for the mount (a region to create and
+   * format) asks here first; mount checks again.
+   */
+  public static void check(Path mountpoint, MountOptions options) throws FuseMountException {
+    Objects.requireNonNull(options, "options");
+    checkMountpoint(mountpoint);
+    checkDevice();
+    FuseLibrary.load();
+    // A session parses the options; one with no operations and never mounted costs nothing.
+    Memory noOps = new Memory(Layouts.LOWLEVEL_OPS.size);
+    noOps.clear();
+    LibFuse.fuse_session_destroy(newSession(options, noOps));
+  }
+
+  /**
+   * True when a FUSE filesystem is mounted on {@code mountpoint} (an absolute, real path) and
+   * its server has gone (killed, crashed). Asked with statfs, which the kernel always forwards
+   * to the server, so it fails with ENOTCONN there; stat does not tell, because the kernel
+   * answers it from cached attributes for as long as their timeout runs.
+   */
+  public static boolean isDisconnected(Path mountpoint) {
+    byte[] buf = new byte[Libc.STATFS_SIZE];
+    if (Libc.statfs(LibFuse.cString(mountpoint.toString()), buf) == 0
+        || Libc.errno() != Errno.ENOTCONN) {
+      return false;
+    }
+    try {
+      for (MountInfo.Entry e : MountInfo.read()) {
+        if (e.mountpoint().equals(mountpoint.toString()) && e.fsType().startsWith("fuse")) {
+          return true;
+        }
+      }
+    } catch (IOException e) {
+      // No mount table to ask: a path deeper inside a dead mount looks the same, but ENOTCONN
+      // from statfs is FUSE's word that its server is gone.
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The uid that mounted the FUSE filesystem of subtype {@code subtype} ("fuse.SUBTYPE" in
+   * /proc/self/mountinfo) on {@code mountpoint} (an absolute, real path), or -1 when none is
+   * mounted there. Read from the mount table, so it works on a mount whose server is gone.
+   */
+  public static long mountedBy(Path mountpoint, String subtype) {
+    List<MountInfo.Entry> mounts;
+    try {
+      mounts = MountInfo.read();
+    } catch (IOException e) {
+      return -1;
+    }
+    long uid = -1;
+    for (MountInfo.Entry e : mounts) {
+      // The last entry for a path is the one on top.
+      if (e.mountpoint().equals(mountpoint.toString())) {
+        uid = e.fsType().equals("fuse." + subtype) ? e.userId() : -1;
+      }
+    }
+    return uid;
+  }
+
+  /** A new, unmounted session with {@code options} over the lowlevel ops {@code table}. */
+  private static Pointer newSession(MountOptions options, Memory table)
+      throws FuseMountException {
+    Memory args = new Memory(Layouts.ARGS_SIZE);
+    args.clear();
+    String[] argv = options.debug
+        ? new String[] {"daxfs", "-o", options.optionString(), "-d"}
+        : new String[] {"daxfs", "-o", options.optionString()};
+    Pointer[] se = new Pointer[1];
+    String log = FuseLibrary.capturing(() -> {
+      for (String a : argv) {
+        LibFuse.fuse_opt_add_arg(args, LibFuse.cString(a));
+      }
+      se[0] = LibFuse.fuse_session_new(args, table, table.size(), null);
+      LibFuse.fuse_opt_free_args(args);
+    });
+    if (se[0] == null) {
+      throw new FuseMountException("libfuse refused the mount options \"" + options.optionString()
+          + "\"" + because(log));
+    }
+    return se[0];
   }
 
   /** The mount point. */

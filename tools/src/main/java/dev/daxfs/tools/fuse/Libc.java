@@ -21,6 +21,12 @@ final class Libc {
 
   static native int vsnprintf(byte[] buf, long size, Pointer format, Pointer args);
 
+  /** Bytes enough for any architecture's struct statfs (120 on x86_64 and aarch64). */
+  static final int STATFS_SIZE = 256;
+
+  /** statfs(2) into {@code buf}, at least {@link #STATFS_SIZE} bytes. */
+  static native int statfs(byte[] path, byte[] buf);
+
   /** The errno of the last failed call on this thread. */
   static int errno() {
     return Native.getLastError();

@@ -11,8 +11,24 @@ import java.util.List;
 final class MountInfo {
   private MountInfo() {}
 
-  /** One mount: its device numbers, mount point, filesystem type and source. */
-  record Entry(int major, int minor, String mountpoint, String fsType, String source) {}
+  /** One mount: its device numbers, mount point, filesystem type, source and super options. */
+  record Entry(int major, int minor, String mountpoint, String fsType, String source,
+      String superOptions) {
+
+    /** The uid that made a FUSE mount (its user_id option), or -1 when it has none. */
+    long userId() {
+      for (String o : superOptions.split(",")) {
+        if (o.startsWith("user_id=")) {
+          try {
+            return Long.parseLong(o.substring("user_id=".length()));
+          } catch (NumberFormatException e) {
+            return -1;
+          }
+        }
+      }
+      return -1;
+    }
+  }
 
   static List<Entry> read() throws IOException {
     return parse(Files.readAllLines(Paths.get("/proc/self/mountinfo")));
@@ -33,7 +49,7 @@ final class MountInfo {
           break;
         }
       }
-      if (f.length < 7 || dash < 0 || dash + 2 >= f.length) {
+      if (f.length < 7 || dash < 0 || dash + 3 >= f.length) {
         continue;
       }
       String[] dev = f[2].split(":");
@@ -42,7 +58,7 @@ final class MountInfo {
       }
       try {
         entries.add(new Entry(Integer.parseInt(dev[0]), Integer.parseInt(dev[1]),
-            unescape(f[4]), unescape(f[dash + 1]), unescape(f[dash + 2])));
+            unescape(f[4]), unescape(f[dash + 1]), unescape(f[dash + 2]), f[dash + 3]));
       } catch (NumberFormatException e) {
         // Not a mount line.
       }

@@ -10,6 +10,7 @@ import dev.daxfs.gup.DmaDevice;
 import dev.daxfs.gup.DmaEmulator;
 import dev.daxfs.gup.Gup;
 import dev.daxfs.gup.GupStats;
+import dev.daxfs.gup.PinOwner;
 import dev.daxfs.tools.control.ControlException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -312,6 +313,10 @@ final class DmaStreams implements AutoCloseable {
       e.put("name", s.name());
       e.put("id", d.id());
       e.put("odp", s.odp());
+      // The device pins under the gup owner of its name, which counts both directions.
+      PinOwner owner = gup().owner(d.name());
+      e.put("pins_acquired", owner.pinsAcquired());
+      e.put("pins_released", owner.pinsReleased());
       e.put("pins_outstanding", s.outstandingPins());
       e.put("registrations", s.registrations());
       e.put("transfers_submitted", s.transfersSubmitted());

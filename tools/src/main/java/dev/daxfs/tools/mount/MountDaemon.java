@@ -45,6 +45,9 @@ import java.util.concurrent.TimeoutException;
 public final class MountDaemon {
   private static final System.Logger LOG = System.getLogger("dev.daxfs.tools.mount");
 
+  /** The FUSE subtype of daxfs mounts: /proc/self/mountinfo lists them as fuse.daxfs. */
+  static final String FUSE_SUBTYPE = "daxfs";
+
   /** Seconds an unmount request waits for the filesystem to be put away. */
   static final long UNMOUNT_SECONDS = 60;
 
@@ -163,6 +166,14 @@ public final class MountDaemon {
           + java.time.Instant.now());
     }
     prepareMountpoint(mp, files, out);
+    // Every refusal that can be known before the region is touched comes first, so a refused
+    // mount never leaves a region behind (a new one would be a 1 GiB file in /dev/shm).
+    dev.daxfs.tools.fuse.MountOptions fuseOptions = fuseOptions(req);
+    try {
+      FuseMount.check(mp, fuseOptions);
+    } catch (FuseMountException e) {
+      throw new MountException(e.getMessage());
+    }
 
     Opened opened = openRegion(req, rt, out);
     PmemRegion region = opened.region;
@@ -170,21 +181,20 @@ public final class MountDaemon {
     try {
       fs = DaxFs.mount(region, req.settings().fsOptions());
     } catch (RuntimeException e) {
-      closeQuietly(region);
+      discard(opened, req.region(), out);
       throw new MountException("cannot mount the filesystem on " + req.region() + ": "
           + e.getMessage());
     }
     report(out, req, opened, fs.mountReport());
 
     DaxFsFuse adapter = new DaxFsFuse(fs);
-    dev.daxfs.tools.fuse.MountOptions fuseOptions = fuseOptions(req);
     FuseMount fuse;
     try {
       fuse = FuseMount.mount(mp, adapter, fuseOptions);
     } catch (FuseMountException | RuntimeException e) {
       adapter.releaseAll();
       fs.unmount();
-      closeQuietly(region);
+      discard(opened, req.region(), out);
       throw new MountException(e.getMessage());
     }
     MountStatus status = new MountStatus(mp, req.region(), region, fs, adapter, fuse,
@@ -218,7 +228,7 @@ public final class MountDaemon {
     boolean others = root || s.allowOther;
     dev.daxfs.tools.fuse.MountOptions o = dev.daxfs.tools.fuse.MountOptions.defaults()
         .withFsname(req.region().toString().replace(',', '_'))
-        .withSubtype("daxfs")
+        .withSubtype(FUSE_SUBTYPE)
         .withAttrTimeout(DaxFsFuse.TIMEOUT_SECONDS)
         .withAllowOther(others)
         .withDefaultPermissions(others)
@@ -230,6 +240,22 @@ public final class MountDaemon {
     return o;
   }
 
+  /**
+   * Closes a region this mount could not use; deletes it when this mount created it, so that a
+   * failed first mount leaves nothing behind. A region that existed before is never deleted.
+   */
+  private static void discard(Opened opened, Path path, PrintWriter out) {
+    closeQuietly(opened.region);
+    if (opened.formatted) {
+      try {
+        Files.deleteIfExists(path);
+        out.println("daxfs: removed region " + path + ", created by this mount");
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "cannot remove the region " + path + " this mount created", e);
+      }
+    }
+  }
+
   /** Refuses a mount point in use; removes a mount left by a daxfs process that died. */
   private static void prepareMountpoint(Path mp, RuntimeDir.MountFiles files, PrintWriter out)
       throws MountException {
@@ -239,7 +265,8 @@ public final class MountDaemon {
           + "): run daxfs umount " + mp + " first");
     }
     if (MountPoints.isDeadFuseMount(mp)) {
-      if (rec.isEmpty()) {
+      // Without a record, the mount table still says whether it was this user's daxfs.
+      if (rec.isEmpty() && !MountPoints.isOwnDeadDaxfsMount(mp)) {
         throw new MountException(mp + " is a FUSE mount whose filesystem is gone, and not "
             + "one this user's daxfs left: run fusermount3 -u " + mp + " first");
       }
@@ -248,8 +275,9 @@ public final class MountDaemon {
       } catch (IOException e) {
         throw new MountException(e.getMessage());
       }
-      out.println("daxfs: removed the stale mount on " + mp + " left by daxfs pid "
-          + rec.get().pid() + ", which ended without unmounting");
+      out.println("daxfs: removed the stale mount on " + mp + " left by "
+          + rec.map(r -> "daxfs pid " + r.pid()).orElse("a daxfs process of this user")
+          + ", which ended without unmounting");
     }
     if (rec.isPresent()) {
       try {
@@ -264,7 +292,7 @@ public final class MountDaemon {
         out.println("daxfs: created mount point " + mp);
       } catch (IOException e) {
         throw new MountException("cannot create mount point " + mp + ": "
-            + RuntimeDir.reason(e));
+            + FileErrors.reason(e, mp));
       }
     } else if (!Files.isDirectory(mp)) {
       throw new MountException("mount point " + mp + " is not a directory");

@@ -1,7 +1,7 @@
 package dev.daxfs.tools.mount;
 
+import dev.daxfs.tools.fuse.FuseMount;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -42,19 +42,21 @@ public final class MountPoints {
   }
 
   /**
-   * True when {@code p} is a FUSE mount whose server has gone: stat fails with ENOTCONN
-   * ("Transport endpoint is not connected").
+   * True when {@code p} is a FUSE mount whose server has gone ({@link
+   * FuseMount#isDisconnected}): statfs fails with ENOTCONN ("Transport endpoint is not
+   * connected"), even while the kernel still answers stat from its cache.
    */
   public static boolean isDeadFuseMount(Path p) {
-    try {
-      Files.readAttributes(p, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-      return false;
-    } catch (FileSystemException e) {
-      String r = e.getReason();
-      return r != null && r.contains("not connected");
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
+    return FuseMount.isDisconnected(p);
+  }
+
+  /**
+   * True when {@code p} is a daxfs mount made by this user whose process has gone: what a
+   * killed mount leaves, recognisable even when its record is lost.
+   */
+  public static boolean isOwnDeadDaxfsMount(Path p) {
+    long uid = RuntimeDir.uid();
+    return uid >= 0 && isDeadFuseMount(p) && FuseMount.mountedBy(p, MountDaemon.FUSE_SUBTYPE) == uid;
   }
 
   /**

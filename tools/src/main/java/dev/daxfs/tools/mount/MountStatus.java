@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  * orphans_pending}, {@code log_cleanings}, {@code log_pages_freed}, ...); {@code fuse}. The
  * mount's DMA streams add {@code pins_acquired}, {@code pins_released}, {@code
  * pins_outstanding}, {@code misdirected_writes}, {@code odp_invalidations} and a {@code devices}
- * list ({@link DmaStreams#addStats}), and its leases {@code leases_held} and {@code leases}, at
- * top level through {@link #addSection}.
+ * list, each device with its own {@code pins_acquired}, {@code pins_released} and {@code
+ * pins_outstanding} ({@link DmaStreams#addStats}), and its leases {@code leases_held} and {@code
+ * leases}, at top level through {@link #addSection}.
  */
 final class MountStatus {
 

@@ -75,7 +75,7 @@ public final class RuntimeDir {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new IOException("cannot create the runtime directory " + dir + ": "
-          + reason(e), e);
+          + FileErrors.reason(e, dir), e);
     }
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException("runtime directory " + dir + " is not a directory");
@@ -162,16 +162,5 @@ public final class RuntimeDir {
       // Unknown.
     }
     return -1;
-  }
-
-  static String reason(IOException e) {
-    String m = e.getMessage();
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return "permission denied";
-    }
-    if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
-      return fse.getReason().toLowerCase(java.util.Locale.ROOT);
-    }
-    return m == null ? e.getClass().getSimpleName() : m;
   }
 }

@@ -42,6 +42,14 @@ public final class Unmount {
     RuntimeDir.MountFiles files = rt.files(mp);
     Optional<MountRecord> rec = MountRecord.read(files.record());
     if (rec.isEmpty()) {
+      if (MountPoints.isOwnDeadDaxfsMount(mp)) {
+        // Its record is lost (another runtime directory, or removed), but the mount table
+        // says whose it was.
+        MountPoints.detach(mp);
+        return new Result(false, true, "removed the mount on " + mp + " left by a daxfs "
+            + "process of this user that had ended without unmounting: the next mount of its "
+            + "region recovers it");
+      }
       if (MountPoints.isMountpoint(mp)) {
         throw new IllegalStateException(mp + " is not a daxfs mount of this user (no record in "
             + rt.path() + "): use umount or fusermount3 -u for other filesystems");

@@ -62,6 +62,49 @@ class FuseMountRefusalTest {
   }
 
   @Test
+  void checkRefusesWhatMountRefusesWithoutMountingAnything() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("mnt"));
+    FuseMountException options = assertThrows(FuseMountException.class, () -> FuseMount.check(
+        dir, MountOptions.defaults().withOptions(List.of("no_such_option"))));
+    assertTrue(options.getMessage().startsWith("libfuse refused the mount options"),
+        options.getMessage());
+    assertTrue(options.getMessage().contains("unknown option"), options.getMessage());
+    assertEquals("mount point " + tmp.resolve("nowhere") + " does not exist: create it first.",
+        assertThrows(FuseMountException.class,
+            () -> FuseMount.check(tmp.resolve("nowhere"), MountOptions.defaults()))
+            .getMessage());
+
+    FuseMount.check(dir, MountOptions.defaults());
+    assertFalse(MountInfo.isMountpoint(dir.toRealPath()), "check mounts nothing");
+    FuseMount first = FuseMount.mount(dir, new MemoryFilesystem(), MountOptions.defaults());
+    try {
+      assertEquals(dir.toRealPath() + " is already mounted (fuse.daxfs from daxfs): unmount it "
+          + "first.", assertThrows(FuseMountException.class,
+              () -> FuseMount.check(dir, MountOptions.defaults())).getMessage());
+    } finally {
+      first.unmount();
+      FuseMountTest.forceUnmount(dir);
+    }
+  }
+
+  @Test
+  void aLiveMountAndAPlainDirectoryAreNotDisconnected() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("mnt"));
+    assertFalse(FuseMount.isDisconnected(dir.toRealPath()));
+    assertEquals(-1, FuseMount.mountedBy(dir.toRealPath(), "daxfs"));
+    FuseMount m = FuseMount.mount(dir, new MemoryFilesystem(),
+        MountOptions.defaults().withSubtype("memfs"));
+    try {
+      assertFalse(FuseMount.isDisconnected(dir.toRealPath()));
+      assertEquals(Libc.geteuid(), FuseMount.mountedBy(dir.toRealPath(), "memfs"));
+      assertEquals(-1, FuseMount.mountedBy(dir.toRealPath(), "daxfs"), "another subtype");
+    } finally {
+      m.unmount();
+      FuseMountTest.forceUnmount(dir);
+    }
+  }
+
+  @Test
   void filesystemThatFailsToStartIsUnmounted() throws Exception {
     Path dir = Files.createDirectory(tmp.resolve("mnt"));
     FuseFilesystem broken = new FuseFilesystem() {

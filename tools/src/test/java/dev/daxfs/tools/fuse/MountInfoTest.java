@@ -13,8 +13,11 @@ class MountInfoTest {
         "40 35 0:57 / /tmp/x rw,nosuid,nodev,relatime - fuse.daxfs daxfs rw,user_id=0",
         "garbage line"));
     assertEquals(2, e.size());
-    assertEquals(new MountInfo.Entry(98, 0, "/mnt/a b", "ext3", "/dev/root"), e.get(0));
-    assertEquals(new MountInfo.Entry(0, 57, "/tmp/x", "fuse.daxfs", "daxfs"), e.get(1));
+    assertEquals(new MountInfo.Entry(98, 0, "/mnt/a b", "ext3", "/dev/root", "rw"), e.get(0));
+    assertEquals(new MountInfo.Entry(0, 57, "/tmp/x", "fuse.daxfs", "daxfs", "rw,user_id=0"),
+        e.get(1));
+    assertEquals(-1, e.get(0).userId());
+    assertEquals(0, e.get(1).userId());
   }
 
   @Test

@@ -287,10 +287,50 @@ class DmaStreamsTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> dev = ((List<Map<String, Object>>) m.get("devices")).get(0);
     assertEquals(3L * PAGE, dev.get("bytes_read"));
+    // The hold pins the three pages, and the device's read at its end pins them once more.
+    assertEquals(6L, dev.get("pins_acquired"));
+    assertEquals(6L, dev.get("pins_released"));
+    assertEquals(0L, dev.get("pins_outstanding"));
     assertTrue(invalidated.isEmpty(), "a read leaves the kernel's cache alone");
     byte[] expected = new byte[PAGE];
     java.util.Arrays.fill(expected, (byte) 0x5a);
     assertArrayEquals(expected, read(0, PAGE));
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> device(String name) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    streams.addStats(m);
+    for (Map<String, Object> d : (List<Map<String, Object>>) m.get("devices")) {
+      if (name.equals(d.get("name"))) {
+        return d;
+      }
+    }
+    throw new AssertionError("no device " + name + " in " + m);
+  }
+
+  @Test
+  void eachDeviceCountsItsOwnPinsAcquiredReleasedAndOutstanding() throws Exception {
+    DmaStream held = streams.start(with(spec("nic0", 0, 2 * PAGE), Map.of("hold_ms", 600_000)));
+    DmaStream done = streams.start(spec("gpu0", 4 * PAGE, 5 * PAGE));
+    await(() -> state(done).equals("done"), "gpu0's transfer is done");
+    Map<String, Object> nic = device("nic0");
+    assertEquals(2L, nic.get("pins_acquired"));
+    assertEquals(0L, nic.get("pins_released"));
+    assertEquals(2L, nic.get("pins_outstanding"));
+    Map<String, Object> gpu = device("gpu0");
+    assertEquals(5L, gpu.get("pins_acquired"));
+    assertEquals(5L, gpu.get("pins_released"));
+    assertEquals(0L, gpu.get("pins_outstanding"));
+    assertEquals(7, stat("pins_acquired"), "the totals are the devices' sums");
+    assertEquals(5, stat("pins_released"));
+
+    streams.stop(held.id());
+    nic = device("nic0");
+    assertEquals(2L, nic.get("pins_acquired"));
+    assertEquals(2L, nic.get("pins_released"));
+    assertEquals(0L, nic.get("pins_outstanding"));
+    assertEquals(5L, device("gpu0").get("pins_released"), "another device's stop is not gpu0's");
   }
 
   @Test
