@@ -72,7 +72,7 @@ public final class BenchAll implements Callable<Integer> {
       paramLabel = "N",
       description = "Measuring time per suite, 1 to " + MAX_SECONDS + " (default "
           + DEFAULT_SECONDS + ", or " + QUICK_SECONDS + " with --quick); set-up adds a few"
-          + " seconds per suite, fuse takes about twice this, gup a fixed few seconds.")
+          + " seconds per suite, fuse two to three times this, gup a fixed ten or so.")
   Integer seconds;
 
   @Option(
@@ -299,9 +299,10 @@ public final class BenchAll implements Callable<Integer> {
           a.addAll(List.of("--runs", "1", "--size", "8M", "--creates", "100",
               "--fio-seconds", "1"));
         } else {
-          // A run measures every figure on the three targets, fio's two jobs taking most of it.
-          int fio = seconds >= 30 ? 2 : 1;
-          int runs = (int) Math.max(1, Math.min(5, seconds / (6L * fio + 4)));
+          // A run measures every figure on the three targets, fio's two jobs taking most of it:
+          // about 20 s at the default budget, plus an untimed warm-up run.
+          int fio = seconds >= DEFAULT_SECONDS ? 2 : 1;
+          int runs = Math.max(1, Math.min(5, seconds / 10));
           a.addAll(List.of("--runs", Integer.toString(runs), "--size", "128M",
               "--creates", "2000", "--fio-seconds", Integer.toString(fio)));
         }

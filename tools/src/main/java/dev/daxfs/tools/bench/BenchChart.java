@@ -64,6 +64,9 @@ final class BenchChart {
   /** Bars that fit in one row before a row is full, unless one panel alone has more. */
   private static final int ROW_BARS = 24;
 
+  /** Panels with more figures than this slant their labels. */
+  private static final int SLANT_ABOVE = 4;
+
   static {
     // Set before the first AWT class loads; a launcher flag would do too, this needs none.
     System.setProperty("java.awt.headless", "true");
@@ -73,6 +76,11 @@ final class BenchChart {
   record Panel(String suite, List<RatioFigure> figures, String note) {
     Panel {
       figures = List.copyOf(figures);
+    }
+
+    /** Whether its labels slant, there being too many to stand side by side. */
+    boolean slanted() {
+      return figures.size() > SLANT_ABOVE;
     }
 
     /** The horizontal space the panel asks for, in bars. */
@@ -114,14 +122,22 @@ final class BenchChart {
       g.fillRect(0, 0, WIDTH, HEIGHT);
       header(g, title, subtitle);
       List<List<Panel>> rows = rows(panels);
-      int rowHeight = (HEIGHT - HEADER - GAP) / Math.max(1, rows.size());
+      // A row whose labels slant needs room for them below its bars.
+      double[] shares = new double[rows.size()];
+      double total = 0;
+      for (int i = 0; i < rows.size(); i++) {
+        shares[i] = rows.get(i).stream().anyMatch(Panel::slanted) ? 1.5 : 1.0;
+        total += shares[i];
+      }
       int y = HEADER;
-      for (List<Panel> row : rows) {
-        int total = row.stream().mapToInt(Panel::weight).sum();
+      for (int i = 0; i < rows.size(); i++) {
+        List<Panel> row = rows.get(i);
+        int rowHeight = (int) ((HEIGHT - HEADER - GAP) * shares[i] / total);
+        int weights = row.stream().mapToInt(Panel::weight).sum();
         int x = GAP;
         int usable = WIDTH - GAP * (row.size() + 1);
         for (Panel p : row) {
-          int w = (int) ((long) usable * p.weight() / total);
+          int w = (int) ((long) usable * p.weight() / weights);
           Graphics2D pg = (Graphics2D) g.create(x, y, w, rowHeight - GAP);
           try {
             panel(pg, p, w, rowHeight - GAP);
@@ -243,7 +259,7 @@ final class BenchChart {
     s.setDecimalPattern("0.0#");
     s.setYAxisDecimalPattern("0.0#");
     s.setYAxisMin(0.0);
-    s.setXAxisLabelRotation(p.figures().size() > 4 ? 45 : 0);
+    s.setXAxisLabelRotation(p.slanted() ? 45 : 0);
     s.setXAxisMaxLabelCount(Math.max(2, p.figures().size()));
     s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
