@@ -389,8 +389,11 @@ public final class BenchAll implements Callable<Integer> {
 
   /** "daxfs bench all" and the options as given. */
   private String command() {
+    // The original arguments are the whole command line's: this command's follow its name.
+    List<String> args = spec.commandLine().getParseResult().originalArgs();
+    int at = args.indexOf(spec.name());
     List<String> words = new ArrayList<>(List.of("daxfs", "bench", "all"));
-    words.addAll(spec.commandLine().getParseResult().originalArgs());
+    words.addAll(at >= 0 ? args.subList(at + 1, args.size()) : args);
     return String.join(" ", words);
   }
 

@@ -84,6 +84,7 @@ class BenchAllTest {
     for (String field : List.of("kernel", "jdk", "cpu_model")) {
       assertFalse(machine.get(field).asText().isBlank(), field + " in " + text);
     }
+    assertEquals("daxfs bench all --quick --json --plot " + png, all.get("command").asText());
     assertTrue(all.get("quick").asBoolean(), text);
     assertEquals(1, all.get("seconds_per_suite").asInt(), text);
 
