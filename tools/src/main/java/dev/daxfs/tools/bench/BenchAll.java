@@ -72,7 +72,7 @@ public final class BenchAll implements Callable<Integer> {
       paramLabel = "N",
       description = "Measuring time per suite, 1 to " + MAX_SECONDS + " (default "
           + DEFAULT_SECONDS + ", or " + QUICK_SECONDS + " with --quick); set-up adds a few"
-          + " seconds per suite, fuse two to three times this, gup a fixed ten or so.")
+          + " seconds per suite, fuse two to three times this, gup a fixed few seconds.")
   Integer seconds;
 
   @Option(
