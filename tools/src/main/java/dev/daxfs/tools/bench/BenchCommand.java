@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure daxfs against its baselines and report ratios.",
-    subcommands = {PmemBench.class, GupBench.class, FuseBench.class, FsBench.class, FsyncBench.class})
+    subcommands = {
+      PmemBench.class, GupBench.class, FuseBench.class, FsBench.class, FsyncBench.class,
+      BenchAll.class
+    })
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

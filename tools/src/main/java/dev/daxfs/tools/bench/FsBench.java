@@ -1,5 +1,6 @@
 package dev.daxfs.tools.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.daxfs.pmem.FlushModel;
 import dev.daxfs.pmem.Regions;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
       "Prints the flush model it ran with; figures are medians over interleaved rounds, ratios"
           + " medians of per-round ratios, with their interquartile spread."
     })
-public final class FsBench implements Callable<Integer> {
+public final class FsBench implements Callable<Integer>, BenchSuite {
 
   /** The mount measurement's file count that the issue names. */
   static final int MOUNT_100K = 100_000;
@@ -93,6 +94,24 @@ public final class FsBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    FsReport report = run();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(new ObjectMapper().writeValueAsString(report.toJson()));
+    } else {
+      report.printTable(out);
+    }
+    out.flush();
+    return 0;
+  }
+
+  @Override
+  public JsonNode report() throws IOException {
+    return run().toJson();
+  }
+
+  /** Checks the options and measures. */
+  private FsReport run() throws IOException {
     long file = size("--file-size", fileSize);
     if (file < Sizes.MiB || file > Sizes.GiB || file % Sizes.MiB != 0) {
       throw usage("--file-size must be a whole number of MiB from 1 MiB to 1 GiB, not "
@@ -148,17 +167,8 @@ public final class FsBench implements Callable<Integer> {
     }
     MountBench.Result mounted = mount > 0 ? MountBench.measure(mount, model, dataChecksums)
         : null;
-    FsReport report = new FsReport(model, file, region, seconds, loadBefore, loadAverage(),
+    return new FsReport(model, file, region, seconds, loadBefore, loadAverage(),
         described, samples, persistence, mounted);
-
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      out.println(new ObjectMapper().writeValueAsString(report.toJson()));
-    } else {
-      report.printTable(out);
-    }
-    out.flush();
-    return 0;
   }
 
   /**

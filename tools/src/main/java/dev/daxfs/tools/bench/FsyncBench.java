@@ -1,5 +1,6 @@
 package dev.daxfs.tools.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.daxfs.fs.MountOptions.PinnedFsync;
 import dev.daxfs.gup.DmaEmulator;
 import dev.daxfs.gup.Gup;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Option;
       "Reports fsync p50, p99 and mean, fsyncs per second, the blocks left stale, the ratios"
           + " to the baseline, and that every block verifies once the device stopped."
     })
-public final class FsyncBench implements Callable<Integer> {
+public final class FsyncBench implements Callable<Integer>, BenchSuite {
 
   /** The measuring time is cut into turns of about this long, in seconds. */
   static final double TURN_SECONDS = 0.5;
@@ -68,6 +69,40 @@ public final class FsyncBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Map<String, Object> report = run();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(Json.write(report));
+    } else {
+      print(out, report);
+    }
+    out.flush();
+    List<?> failures = (List<?>) report.get("stable_data_problems");
+    if (!failures.isEmpty()) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("daxfs fsync: stable data did not verify: " + joinedProblems(failures) + ".");
+      err.flush();
+      return 1;
+    }
+    return 0;
+  }
+
+  @Override
+  public JsonNode report() throws Exception {
+    return Json.mapper().valueToTree(run());
+  }
+
+  /** What {@code stable_data_problems} lists, as one clause. */
+  static String joinedProblems(List<?> problems) {
+    StringBuilder b = new StringBuilder();
+    for (Object p : problems) {
+      b.append(b.length() == 0 ? "" : "; ").append(p);
+    }
+    return b.toString();
+  }
+
+  /** Checks the options, measures, and returns the report, figures by name. */
+  private Map<String, Object> run() throws Exception {
     if (!(seconds >= 0.05 && seconds <= 300)) {
       throw new IllegalArgumentException("--seconds must be between 0.05 and 300, not "
           + seconds);
@@ -152,22 +187,8 @@ public final class FsyncBench implements Callable<Integer> {
     report.put("ratio_statistic", "a statistic of every recorded fsync of the mode / the same of"
         + " the baseline; _rounds: the p50 ratio within each round");
     report.put("stable_data_verified", failures.isEmpty());
-
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      out.println(Json.write(report));
-    } else {
-      print(out, report);
-    }
-    out.flush();
-    if (!failures.isEmpty()) {
-      PrintWriter err = spec.commandLine().getErr();
-      err.println("daxfs fsync: stable data did not verify: " + String.join("; ", failures)
-          + ".");
-      err.flush();
-      return 1;
-    }
-    return 0;
+    report.put("stable_data_problems", failures);
+    return report;
   }
 
   /** One mode's figures, and what they show broken into {@code failures}. */

@@ -58,9 +58,12 @@ import picocli.CommandLine.Option;
           + " their spread; ratios are daxfs over each baseline.",
       ""
     })
-public final class FuseBench implements Callable<Integer> {
+public final class FuseBench implements Callable<Integer>, BenchSuite {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Target of every ratio to bindfs, the FUSE peer: at least as fast. */
+  static final double PEER_RATIO_TARGET = 1.0;
 
   /** Bytes per sequential request. */
   static final int CHUNK = 1 << 20;
@@ -94,6 +97,19 @@ public final class FuseBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    print(run());
+    return 0;
+  }
+
+  @Override
+  public JsonNode report() throws Exception {
+    Map<String, Object> report = run();
+    clearProgress();
+    return Json.mapper().valueToTree(report);
+  }
+
+  /** Checks the options, mounts, measures, unmounts, and returns the report. */
+  private Map<String, Object> run() throws Exception {
     long bytes = Sizes.parse(size);
     if (bytes < CHUNK || bytes % CHUNK != 0 || bytes > (8L << 30)) {
       throw new IllegalArgumentException("--size must be a whole number of MiB from 1M to 8G, "
@@ -238,8 +254,7 @@ public final class FuseBench implements Callable<Integer> {
         deleteTree(work);
       }
     }
-    print(report);
-    return 0;
+    return report;
   }
 
   private static List<String> figureNames(boolean fio) {
@@ -389,7 +404,7 @@ public final class FuseBench implements Callable<Integer> {
     return Math.round(v * 100) / 100.0;
   }
 
-  private static boolean onPath(String program) {
+  static boolean onPath(String program) {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
       if (Files.isExecutable(Path.of(dir, program))) {
         return true;
@@ -417,12 +432,18 @@ public final class FuseBench implements Callable<Integer> {
     }
   }
 
+  /** Wipes the progress line off the terminal. */
+  private void clearProgress() {
+    if (System.console() != null && !json) {
+      spec.commandLine().getErr().print("\r" + " ".repeat(40) + "\r");
+      spec.commandLine().getErr().flush();
+    }
+  }
+
   @SuppressWarnings("unchecked")
   private void print(Map<String, Object> report) {
     PrintWriter out = spec.commandLine().getOut();
-    if (System.console() != null && !json) {
-      spec.commandLine().getErr().print("\r" + " ".repeat(40) + "\r");
-    }
+    clearProgress();
     if (json) {
       out.println(Json.write(report));
       return;

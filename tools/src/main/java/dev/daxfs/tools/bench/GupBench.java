@@ -1,5 +1,6 @@
 package dev.daxfs.tools.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.daxfs.dax.CpuMapping;
@@ -11,6 +12,7 @@ import dev.daxfs.gup.PinHandle;
 import dev.daxfs.gup.PinOwner;
 import dev.daxfs.pmem.HeapRegion;
 import dev.daxfs.pmem.PmemRegion;
+import dev.daxfs.tools.Json;
 import java.io.PrintWriter;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -35,7 +37,7 @@ import picocli.CommandLine.Option;
       "Pin + unpin of one page against two atomic adds (the limit), 512-page batch pins,",
       "wake-up latency of a waiter after the last unpin, and page descriptor memory."
     })
-public final class GupBench implements Callable<Integer> {
+public final class GupBench implements Callable<Integer>, BenchSuite {
 
   /** Target: a pin and unpin cost at most twice two atomic adds ("mostly just atomics"). */
   static final double PIN_RATIO_TARGET = 2.0;
@@ -62,6 +64,25 @@ public final class GupBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Map<String, Object> report = run();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      out.println(mapper.writeValueAsString(report));
+    } else {
+      print(out, report);
+    }
+    out.flush();
+    return 0;
+  }
+
+  @Override
+  public JsonNode report() throws Exception {
+    return Json.mapper().valueToTree(run());
+  }
+
+  /** Measures everything and returns the report, figures by name. */
+  private Map<String, Object> run() throws Exception {
     int rounds = quick ? 2 : 7;
     long singles = quick ? 20_000 : 4_000_000;
     long batches = quick ? 50 : 8_000;
@@ -142,16 +163,7 @@ public final class GupBench implements Callable<Integer> {
     report.put("rounds", rounds);
     report.put("pins_per_round", singles);
     report.put("wake_samples", wakes);
-
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-      out.println(mapper.writeValueAsString(report));
-    } else {
-      print(out, report);
-    }
-    out.flush();
-    return 0;
+    return report;
   }
 
   // ---- measurements -------------------------------------------------------------------------------
