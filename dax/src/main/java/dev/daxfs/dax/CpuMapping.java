@@ -64,6 +64,9 @@ public final class CpuMapping {
   private static final int TABLE_SHIFT = 9;
   private static final int TABLE_SIZE = 1 << TABLE_SHIFT;
 
+  /** What {@link #grabFast} returns when the page must take the slow path. */
+  public static final long NOT_FAST = Long.MIN_VALUE;
+
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle TABLES = MethodHandles.arrayElementVarHandle(long[][].class);
 
@@ -128,6 +131,11 @@ public final class CpuMapping {
     return space;
   }
 
+  /** The page descriptors of the file's region (the address space's). */
+  public PageDescriptors pages() {
+    return pages;
+  }
+
   /** File offset of the mapping's first byte. */
   public long fileOffset() {
     return firstIndex << PAGE_SHIFT;
@@ -168,6 +176,52 @@ public final class CpuMapping {
     Objects.checkIndex(pageNo, pageCount);
     long[] t = (long[]) TABLES.getAcquire(tables, (int) (pageNo >>> TABLE_SHIFT));
     return t == null ? Pte.NONE : (long) LONGS.getVolatile(t, (int) (pageNo & (TABLE_SIZE - 1)));
+  }
+
+  /**
+   * gup's lock-free path for mapping page {@code pageNo}: reads the pte, takes {@code grab} on
+   * the page it names (one atomic add), and reads the same pte slot again. Returns the page frame
+   * ({@link Pte#ZERO_PFN} for the zero page, which takes nothing), or {@link #NOT_FAST} when the
+   * pte is absent, does not allow the access, changed meanwhile (the reference is backed out), or
+   * the page refused the reference: {@link #followPage} must take over.
+   *
+   * <p>Why the second read suffices: whoever clears a pte (munmap, a layout break's unmap) does
+   * so before it drops the pte's reference or scans the page for busy. If the second read still
+   * sees the pte, the reference was taken before the clear, hence before any busy scan that
+   * follows it; if not, the reference is backed out (at worst seen as busy, and its release
+   * wakes the waiter).
+   *
+   * @param grab {@link PageGrab#PIN} or {@link PageGrab#GET}
+   */
+  public long grabFast(long pageNo, boolean write, PageGrab grab) {
+    Objects.checkIndex(pageNo, pageCount);
+    // Page tables are never freed once published, so the slot read twice is the same pte.
+    long[] t = (long[]) TABLES.getAcquire(tables, (int) (pageNo >>> TABLE_SHIFT));
+    if (t == null) {
+      return NOT_FAST;
+    }
+    int slot = (int) (pageNo & (TABLE_SIZE - 1));
+    long pte = (long) LONGS.getVolatile(t, slot);
+    if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
+      return NOT_FAST;
+    }
+    if (Pte.zeroPage(pte)) {
+      return Pte.ZERO_PFN;
+    }
+    long pfn = Pte.pfn(pte);
+    boolean pin = grab == PageGrab.PIN;
+    if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
+      return NOT_FAST;
+    }
+    if ((long) LONGS.getVolatile(t, slot) != pte) {
+      if (pin) {
+        pages.unpin(pfn);
+      } else {
+        pages.put(pfn);
+      }
+      return NOT_FAST;
+    }
+    return pfn;
   }
 
   private long[] tableForInstall(long pageNo) {

@@ -235,4 +235,27 @@ class CpuMappingTest {
     assertEquals(java.util.Set.of(g.blocks.blockOf(1)), region.flushedPages);
     assertEquals(1, region.fences.get());
   }
+
+  @Test
+  void grabFastPinsThroughAnInstalledPteAndLeavesEverythingElseToTheSlowPath() throws Exception {
+    CpuMapping m = f.mapRw(8);
+    assertEquals(CpuMapping.NOT_FAST, m.grabFast(1, false, PageGrab.PIN), "no pte yet");
+    m.loadLong(3 * PAGE);
+    assertEquals(Pte.ZERO_PFN, m.grabFast(3, false, PageGrab.PIN), "a read pin of a hole");
+    assertEquals(CpuMapping.NOT_FAST, m.grabFast(3, true, PageGrab.PIN), "a write pin needs a write fault");
+    m.storeLong(2 * PAGE, 5);
+    long pfn = f.blocks.blockOf(2);
+    assertEquals(pfn, m.grabFast(2, true, PageGrab.PIN));
+    assertEquals(1, f.pages.pinCount(pfn));
+    assertEquals(1 + PageDescriptors.GUP_PIN_COUNTING_BIAS, f.pages.refcount(pfn));
+    assertEquals(pfn, m.grabFast(2, false, PageGrab.GET));
+    assertEquals(2 + PageDescriptors.GUP_PIN_COUNTING_BIAS, f.pages.refcount(pfn));
+    f.pages.put(pfn);
+    f.pages.unpin(pfn);
+    assertEquals(1, f.pages.refcount(pfn));
+    m.munmap(2 * PAGE, PAGE);
+    assertEquals(CpuMapping.NOT_FAST, m.grabFast(2, false, PageGrab.PIN), "a cleared pte");
+    assertEquals(0, f.pages.refcount(pfn), "and nothing taken on the way");
+    assertThrows(IndexOutOfBoundsException.class, () -> m.grabFast(8, false, PageGrab.PIN));
+  }
 }

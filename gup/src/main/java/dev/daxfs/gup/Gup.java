@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>The fast path and the slow path</h2>
  *
- * The fast path takes no lock. For each page it reads the mapping's pte, takes its reference on
- * the page the pte names (one atomic add), and reads the pte again: if it changed, the pte was
+ * The fast path ({@link CpuMapping#grabFast}) takes no lock. For each page it reads the
+ * mapping's pte, takes its reference on the page the pte names (one atomic add), and reads the
+ * pte again: if it changed, the pte was
  * cleared or replaced meanwhile, so it backs the reference out and leaves the page to the slow
  * path. A pte that is absent, or read-only for a FOLL_WRITE request, also goes to the slow path,
  * which faults the page in holding the mapping's mmap lock and the file's invalidate lock shared
@@ -72,6 +73,7 @@ public final class Gup {
   private static final int PIN_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN;
   private static final int GET_FLAGS = FOLL_WRITE | FOLL_LONGTERM | FOLL_GET;
   private static final int PAGE_SHIFT = PageDescriptors.PAGE_SHIFT;
+  private static final long PAGE_MASK = (1L << PAGE_SHIFT) - 1;
 
   /** Pin owners by name. */
   private final ConcurrentHashMap<String, PinOwner> owners = new ConcurrentHashMap<>();
@@ -109,28 +111,48 @@ public final class Gup {
   public PinHandle pinUserPages(
       PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
       throws ErrnoException {
+    // The common case, kept small so that it inlines into the caller: one short-term page through
+    // an installed pte. Everything else, including every request this does not accept, goes to
+    // pinSlow, which checks the request in full and reports what is wrong with it.
+    if (nrPages == 1
+        && (gupFlags & ~(FOLL_WRITE | FOLL_PIN)) == 0
+        && owner != null
+        && owner.gup() == this
+        && mapping != null
+        && start >= 0
+        && (start & PAGE_MASK) == 0
+        && (start >>> PAGE_SHIFT) < mapping.pageCount()) {
+      boolean write = (gupFlags & FOLL_WRITE) != 0;
+      if (!write || mapping.writable()) {
+        long pageNo = start >>> PAGE_SHIFT;
+        // The counter cell is found before the pin: loads issued after the pin's atomic add wait
+        // for it, these overlap the pte walk instead.
+        PinCounters.Cell cell = owner.counters.cell();
+        long pfn = mapping.grabFast(pageNo, write, PageGrab.PIN);
+        if (pfn != CpuMapping.NOT_FAST) {
+          long generation = PinCounters.acquired(cell, 1);
+          return new PinHandle(
+              owner, mapping, mapping.pages(), pageNo, pfn, null, gupFlags | FOLL_PIN, generation, cell);
+        }
+      }
+    }
+    return pinSlow(owner, mapping, start, nrPages, gupFlags, leaseHolder);
+  }
+
+  /** Any pin request: checked in full, then the fast path while it can and the slow path for the rest. */
+  private PinHandle pinSlow(
+      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+      throws ErrnoException {
     if (owner == null || owner.gup() != this) {
       throw foreignOwner(owner);
     }
     int flags = gupFlags | FOLL_PIN;
     checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
-    boolean write = (flags & FOLL_WRITE) != 0;
-    PageDescriptors pages = mapping.space().pages();
-    long first = start >>> PAGE_SHIFT;
-    long firstPfn;
-    long[] pfns = null;
-    if (nrPages == 1) {
-      firstPfn = grabFast(mapping, pages, first, write, true);
-      if (firstPfn == NOT_FAST) {
-        firstPfn = mapping.followPage(first, write, PageGrab.PIN);
-      }
-    } else {
-      pfns = grab(mapping, pages, first, nrPages, write, PageGrab.PIN);
-      firstPfn = pfns[0];
-    }
+    long[] pfns = grab(mapping, start >>> PAGE_SHIFT, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.PIN);
     PinCounters.Cell cell = owner.counters.cell();
     long generation = PinCounters.acquired(cell, nrPages);
-    return new PinHandle(owner, mapping, pages, first, firstPfn, pfns, flags, generation, cell);
+    return new PinHandle(owner, mapping, mapping.pages(), start >>> PAGE_SHIFT, pfns[0],
+        nrPages == 1 ? null : pfns, flags, generation, cell);
   }
 
   /**
@@ -195,8 +217,7 @@ public final class Gup {
     int flags = gupFlags | FOLL_GET;
     checkRequest(mapping, start, nrPages, flags, GET_FLAGS, null);
     long first = start >>> PAGE_SHIFT;
-    long[] pfns =
-        grab(mapping, mapping.space().pages(), first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
+    long[] pfns = grab(mapping, first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
     return new PageRefs(mapping, first, pfns);
   }
 
@@ -222,9 +243,6 @@ public final class Gup {
   }
 
   // ---- the walk -------------------------------------------------------------------------------
-
-  /** What {@link #grabFast} returns when the page must take the slow path. */
-  private static final long NOT_FAST = Long.MIN_VALUE;
 
   /** Checks the arguments and, for FOLL_LONGTERM, asks the policy. */
   private static void checkRequest(
@@ -276,15 +294,13 @@ public final class Gup {
    * Takes references on {@code nrPages} pages: the fast path while it can, then the slow path
    * for the rest; on an error releases what it took.
    */
-  private static long[] grab(
-      CpuMapping mapping, PageDescriptors pages, long first, int nrPages, boolean write, PageGrab kind)
+  private static long[] grab(CpuMapping mapping, long first, int nrPages, boolean write, PageGrab kind)
       throws ErrnoException {
     long[] pfns = new long[nrPages];
-    boolean pin = kind == PageGrab.PIN;
     int done = 0;
     while (done < nrPages) {
-      long pfn = grabFast(mapping, pages, first + done, write, pin);
-      if (pfn == NOT_FAST) {
+      long pfn = mapping.grabFast(first + done, write, kind);
+      if (pfn == CpuMapping.NOT_FAST) {
         break;
       }
       pfns[done++] = pfn;
@@ -294,51 +310,19 @@ public final class Gup {
         pfns[done] = mapping.followPage(first + done, write, kind);
       }
     } catch (RuntimeException e) {
+      PageDescriptors pages = mapping.pages();
       for (int i = 0; i < done; i++) {
         if (pfns[i] != Pte.ZERO_PFN) {
-          drop(pages, pfns[i], pin);
+          if (kind == PageGrab.PIN) {
+            pages.unpin(pfns[i]);
+          } else {
+            pages.put(pfns[i]);
+          }
         }
       }
       throw e;
     }
     return pfns;
-  }
-
-  /**
-   * The lock-free path for one page: reads the pte, takes the reference on the page it names
-   * (one atomic add), and reads the pte again. Returns the page frame ({@link Pte#ZERO_PFN} for
-   * the zero page, which takes no reference), or {@link #NOT_FAST} when the pte is absent, does
-   * not allow the access, or changed meanwhile (the reference is backed out): the slow path
-   * takes over.
-   */
-  private static long grabFast(CpuMapping mapping, PageDescriptors pages, long pageNo, boolean write, boolean pin) {
-    long pte = mapping.pte(pageNo);
-    if (write ? !Pte.writable(pte) : !Pte.present(pte)) {
-      return NOT_FAST;
-    }
-    if (Pte.zeroPage(pte)) {
-      return Pte.ZERO_PFN;
-    }
-    long pfn = Pte.pfn(pte);
-    if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
-      return NOT_FAST;
-    }
-    // Revalidate: the pte may have been cleared (and the page freed) since it was read. If it
-    // still holds, the reference was taken before any unmap of it, hence before any busy scan
-    // that follows the unmap.
-    if (mapping.pte(pageNo) != pte) {
-      drop(pages, pfn, pin);
-      return NOT_FAST;
-    }
-    return pfn;
-  }
-
-  private static void drop(PageDescriptors pages, long pfn, boolean pin) {
-    if (pin) {
-      pages.unpin(pfn);
-    } else {
-      pages.put(pfn);
-    }
   }
 
   // ---- counters -------------------------------------------------------------------------------
