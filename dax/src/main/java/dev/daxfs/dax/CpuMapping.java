@@ -209,6 +209,11 @@ public final class CpuMapping {
       return Pte.ZERO_PFN;
     }
     long pfn = Pte.pfn(pte);
+    // A media error found after the pte was installed: the slow path reports EIO, as Linux's
+    // memory_failure unmaps a poisoned page so that the next access faults and fails.
+    if (space.region().isPoisoned(pfn << PAGE_SHIFT, PAGE_SIZE)) {
+      return NOT_FAST;
+    }
     boolean pin = grab == PageGrab.PIN;
     if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
       return NOT_FAST;

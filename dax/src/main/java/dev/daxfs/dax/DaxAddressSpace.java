@@ -443,6 +443,10 @@ public final class DaxAddressSpace {
           return Pte.ZERO_PFN;
         }
         long pfn = Pte.pfn(pte);
+        if (grab != PageGrab.NONE) {
+          // The pte may predate the media error; a device must not be handed a poisoned page.
+          checkPoison(index, pfn);
+        }
         switch (grab) {
           case PIN -> {
             if (!pages.tryPin(pfn)) {

@@ -211,6 +211,17 @@ class GupTest {
     assertEquals(0, f.pages.pinCount(f.blocks.blockOf(2)), "the partial pin was undone");
   }
 
+  /** A page poisoned after its pte was installed is refused on the fast path too. */
+  @Test
+  void aMappedPagePoisonedLaterIsEio() throws Exception {
+    CpuMapping m = f.populated(8);
+    f.region.poison(f.blocks.blockOf(3) * PAGE + 128, 64);
+    assertEquals(Errno.EIO, errno(() -> gup.pinUserPages(nic, m, 3L * PAGE, 1, 0)));
+    assertEquals(Errno.EIO, errno(() -> gup.pinUserPages(nic, m, 2L * PAGE, 3, 0)));
+    assertEquals(0, f.pages.pinCount(f.blocks.blockOf(3)));
+    assertEquals(0, f.pages.pinCount(f.blocks.blockOf(2)), "the partial pin was undone");
+  }
+
   @Test
   void aPageAtThePinLimitRefusesWithEnomem() throws Exception {
     CpuMapping m = f.populated(8);
