@@ -457,7 +457,7 @@ class StressTest {
     bug.skipRenameLock = true;
     int rounds = Math.max(1, Integer.getInteger("daxfs.stress.bugRounds", 50));
     for (int round = 0; round < rounds; round++) {
-      DaxFs fs = DaxFs.mount(formatted(32), MountOptions.defaults().testSwitches(bug));
+      DaxFs fs = DaxFs.mount(formatted(32), MountOptions.defaults().testSwitches(bug).testHarnessRegion());
       List<Long> dirs = renameTree(fs);
       int[] before = count(fs);
       stop = false;

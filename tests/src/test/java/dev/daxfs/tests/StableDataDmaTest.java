@@ -65,7 +65,7 @@ class StableDataDmaTest {
   private static DaxFs checksummed(PmemRegion region, TestSwitches switches) {
     DaxFs.mkfs(region, MkfsOptions.defaults().dataChecksums(true));
     MountOptions o = MountOptions.defaults();
-    return DaxFs.mount(region, switches.any() ? o.testSwitches(switches) : o);
+    return DaxFs.mount(region, switches.any() ? o.testSwitches(switches).testHarnessRegion() : o);
   }
 
   private static byte[] pattern(int n, int seed) {
