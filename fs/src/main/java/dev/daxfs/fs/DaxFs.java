@@ -229,7 +229,9 @@ public final class DaxFs implements AutoCloseable {
       throw new ErrnoException(Errno.EINVAL, "mknod cannot make file type 0"
           + Integer.toOctalString(type));
     }
-    return attr(ns.create(cred, dir, name, mode, rdev, null));
+    // Only device nodes have a device number; Linux ignores the argument for the other types.
+    boolean device = type == Mode.S_IFCHR || type == Mode.S_IFBLK;
+    return attr(ns.create(cred, dir, name, mode, device ? rdev : 0, null));
   }
 
   public Attr symlink(Cred cred, long dir, Name name, byte[] target) {

@@ -8,8 +8,8 @@ import java.util.UUID;
 /**
  * The superblock: what a mount needs before anything else. Two copies, the primary in block 0
  * and the backup in block 1; both are rewritten (primary first, each persisted) whenever the
- * superblock changes, which happens only at mkfs, mount and unmount. A mount reads the primary
- * and falls back to the backup when the primary fails its checks.
+ * superblock changes: at mkfs, mount and unmount, and when the inode table links a new chunk.
+ * A mount reads the primary and falls back to the backup when the primary fails its checks.
  *
  * <pre>
  * offset size field

@@ -213,6 +213,10 @@ class NamespaceTest {
     assertEquals(Mode.S_IFBLK | 0660, blk.mode());
     assertEquals(0x0801, blk.rdev());
     assertEquals(Mode.S_IFREG | 0644, reg.mode(), "type 0 is a regular file");
+    Attr fifoWithNumber = fs.mknod(ROOT, root, name("fifo2"), Mode.S_IFIFO | 0600, 77);
+    Attr regWithNumber = fs.mknod(ROOT, root, name("reg2"), 0644, 77);
+    assertEquals(0, fifoWithNumber.rdev(), "only device nodes keep a device number");
+    assertEquals(0, regWithNumber.rdev(), "only device nodes keep a device number");
     Map<String, DirEntry> l = list(fs, root);
     assertEquals(Mode.S_IFIFO >>> 12, l.get("fifo").type());
     assertEquals(Mode.S_IFSOCK >>> 12, l.get("sock").type());
