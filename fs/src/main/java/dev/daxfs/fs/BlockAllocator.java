@@ -215,20 +215,8 @@ final class BlockAllocator {
     if (count <= 0) {
       throw new IllegalArgumentException("allocation of " + count + " blocks");
     }
-    long floor = mayUseReserve ? 0 : reserve;
-    while (true) {
-      long f = free.get();
-      if (f - count < floor) {
-        throw new ErrnoException(Errno.ENOSPC, "no free blocks for " + count + " more ("
-            + f + " free, " + reserve + " reserved for deletes)");
-      }
-      if (free.compareAndSet(f, f - count)) {
-        break;
-      }
-    }
-    int start = hint >= first && hint < end
-        ? groupOf(hint)
-        : (int) (Thread.currentThread().getId() % groups.length);
+    debit(count, mayUseReserve);
+    int start = firstGroup(hint);
     long need = count;
     for (int i = 0; i < groups.length && need > 0; i++) {
       Group g = groups[(start + i) % groups.length];
@@ -243,9 +231,37 @@ final class BlockAllocator {
 
   /** Allocates one block, preferring {@code hint}. */
   long allocateOne(long hint, boolean mayUseReserve) {
-    List<long[]> out = new ArrayList<>(1);
-    allocate(1, hint, mayUseReserve, out);
-    return out.get(0)[0];
+    debit(1, mayUseReserve);
+    int start = firstGroup(hint);
+    for (int i = 0; i < groups.length; i++) {
+      long b = groups[(start + i) % groups.length].takeOne(i == 0 ? hint : 0);
+      if (b >= 0) {
+        return b;
+      }
+    }
+    throw new IllegalStateException("allocator counted a free block but found none");
+  }
+
+  /** Takes {@code count} blocks off the free counter, or throws ENOSPC. */
+  private void debit(long count, boolean mayUseReserve) {
+    long floor = mayUseReserve ? 0 : reserve;
+    while (true) {
+      long f = free.get();
+      if (f - count < floor) {
+        throw new ErrnoException(Errno.ENOSPC, "no free blocks for " + count + " more ("
+            + f + " free, " + reserve + " reserved for deletes)");
+      }
+      if (free.compareAndSet(f, f - count)) {
+        return;
+      }
+    }
+  }
+
+  /** The group an allocation searches first: the hint's, else one chosen by thread. */
+  private int firstGroup(long hint) {
+    return hint >= first && hint < end
+        ? groupOf(hint)
+        : (int) (Thread.currentThread().getId() % groups.length);
   }
 
   /** Every free extent as {@code {start, length}}, in block order (checkpoint, fsck). */
@@ -424,6 +440,27 @@ final class BlockAllocator {
         }
         lowest = nextFree(lowest);
         return got;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Takes one block, {@code hint} if it is free; returns it, or -1 when none is free. */
+    long takeOne(long hint) {
+      lock.lock();
+      try {
+        long b = hint;
+        if (hint < start || hint >= end || !isFreeBit(hint)) {
+          b = nextFree(lowest);
+          lowest = b;
+          if (b >= end) {
+            return -1;
+          }
+        }
+        setFree(b, false);
+        setOwned(b, b + 1, true);
+        lowest = nextFree(lowest);
+        return b;
       } finally {
         lock.unlock();
       }

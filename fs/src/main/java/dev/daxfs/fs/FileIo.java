@@ -271,6 +271,10 @@ final class FileIo {
       long newSize, long now) {
     long first = pageOf(off);
     long last = pageOf(off + len - 1);
+    if (first == last) {
+      writeOnePage(txn, in, off, (int) len, src, oldSize, newSize, now);
+      return;
+    }
     int n = (int) (last - first + 1);
     Kind[] kind = new Kind[n];
     long[] old = new long[n];
@@ -357,20 +361,8 @@ final class FileIo {
         int a = (int) (Math.max(pos, ps) - ps);
         int b = (int) (Math.min(end, ps + PAGE) - ps);
         if (kind[i] != null) {
-          if (kind[i] != Kind.IN_PLACE) {
-            vol.layouts.pageMoving(in, page);
-          }
-          try {
-            fillPage(kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
-                (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
-          } catch (MediaErrorException me) {
-            // Keeping the bytes around the write means reading them: a poisoned page can
-            // only be overwritten whole.
-            vol.stats.mediaErrors.increment();
-            throw new ErrnoException(Errno.EIO, "media error in page " + page + " of inode "
-                + in.ino + ": only a write of the whole page replaces it", me);
-          }
-          vol.layouts.assigned(in, page, block[i]);
+          storePage(in, page, kind[i], old[i], block[i], a, b, src, (int) (ps + a - off),
+              (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
         }
       }
     } catch (RuntimeException e) {
@@ -413,6 +405,93 @@ final class FileIo {
   }
 
   /**
+   * {@link #writePages} for a write within one page, the common small overwrite: the same
+   * steps for one page, without the per-page arrays and extent lists.
+   */
+  private void writeOnePage(Txn txn, Inode in, long off, int len, ByteBuffer src, long oldSize,
+      long newSize, long now) {
+    long page = pageOf(off);
+    long old = in.blocks.get(page);
+    Kind kind;
+    if (old == 0) {
+      kind = src == null ? null : Kind.HOLE;
+    } else if (BlockMap.isUnwritten(old)) {
+      kind = src == null ? null : Kind.UNWRITTEN;
+    } else if (vol.layouts.mayMove(in, page, old)) {
+      kind = Kind.COPY;
+    } else {
+      kind = Kind.IN_PLACE;
+      vol.stats.inPlaceWrites.increment();
+    }
+    boolean fresh = kind == Kind.HOLE || kind == Kind.COPY;
+    long block = BlockMap.block(old);
+    if (fresh) {
+      long hint = old != 0 ? block + 1 : hintFor(in, page);
+      try {
+        block = vol.allocator.allocateOne(hint, txn.mayUseReserve);
+      } catch (ErrnoException e) {
+        if (e.errno() != Errno.ENOSPC) {
+          throw e;
+        }
+        if (kind == Kind.COPY) {
+          kind = Kind.IN_PLACE;
+          vol.stats.inPlaceForSpace.increment();
+          fresh = false;
+        } else {
+          block = vol.allocator.allocateOne(hint, txn.mayUseReserve);
+        }
+      }
+      if (fresh) {
+        txn.allocated(block, 1);
+      }
+    }
+    if (kind == Kind.IN_PLACE) {
+      markStaleBeforeStoring(txn, in, page, old);
+    }
+    if (!fresh) {
+      // As in writePages: no new data block, so the log records may come from the reserve.
+      txn.logMayUseReserve = true;
+    }
+    if (kind == null) {
+      if (newSize != in.size) {
+        txn.append(in, Entries.setattr(LogEntry.ATTR_MTIME | LogEntry.ATTR_CTIME
+            | (newSize > in.size ? LogEntry.ATTR_SIZE : 0), 0, 0, 0, 0, now, now, newSize));
+      }
+      return;
+    }
+    long ps = pageStart(page);
+    int a = (int) (off - ps);
+    storePage(in, page, kind, old, block, a, a + len, src, 0,
+        (int) Math.max(0, Math.min(PAGE, oldSize - ps)));
+    boolean stale = kind == Kind.IN_PLACE && BlockMap.isStale(old);
+    int[] crcs = null;
+    if (in.blocks.checksums()) {
+      crcs = new int[] {stale ? 0 : region.crc32c(Layout.offset(block), PAGE)};
+    }
+    txn.append(in, Entries.extent(page, block, 1,
+        LogEntry.EXT_TIMES | LogEntry.EXT_SIZE | (stale ? LogEntry.EXT_STALE : 0), newSize, now,
+        now, crcs));
+  }
+
+  /** Stores one page of a write into {@code block} (see {@link #fillPage}) and maps it. */
+  private void storePage(Inode in, long page, Kind kind, long old, long block, int a, int b,
+      ByteBuffer src, int srcOff, int valid) {
+    if (kind != Kind.IN_PLACE) {
+      vol.layouts.pageMoving(in, page);
+    }
+    try {
+      fillPage(kind, old, block, a, b, src, srcOff, valid);
+    } catch (MediaErrorException me) {
+      // Keeping the bytes around the write means reading them: a poisoned page can
+      // only be overwritten whole.
+      vol.stats.mediaErrors.increment();
+      throw new ErrnoException(Errno.EIO, "media error in page " + page + " of inode "
+          + in.ino + ": only a write of the whole page replaces it", me);
+    }
+    vol.layouts.assigned(in, page, block);
+  }
+
+  /**
    * Makes the pages a write is about to store into in place durably stale first, when a
    * checksum describes them: the bytes change before the entry carrying their new checksum
    * commits, and a crash in between must not leave the old checksum over new bytes. The
@@ -424,21 +503,44 @@ final class FileIo {
     }
     Txn mark = null;
     for (int i = 0; i < kind.length; i++) {
-      if (kind[i] != Kind.IN_PLACE || BlockMap.isStale(old[i])) {
-        continue;
+      if (kind[i] == Kind.IN_PLACE) {
+        mark = staleMark(mark, txn, in, first + i, old[i]);
       }
-      if (txn.hasAppended(in)) {
-        // Only a write that first zeroed the old last page's tail has entries pending, and
-        // its pages lie beyond that page, where no written block stays.
-        throw new IllegalStateException("page " + (first + i) + " of inode " + in.ino
-            + " would be stored in place behind pending entries");
-      }
-      if (mark == null) {
-        mark = new Txn(vol, true);
-      }
-      mark.append(in, Entries.extent(first + i, BlockMap.block(old[i]), 1, LogEntry.EXT_STALE,
-          in.size, 0, 0, new int[] {0}));
     }
+    commitMark(mark);
+  }
+
+  /** {@link #markStaleBeforeStoring} for one page about to be stored in place. */
+  private void markStaleBeforeStoring(Txn txn, Inode in, long page, long old) {
+    if (!in.blocks.checksums() || vol.switches.inPlaceWriteBeforeStaleMark) {
+      return;
+    }
+    commitMark(staleMark(null, txn, in, page, old));
+  }
+
+  /**
+   * Adds to {@code mark} (created if null) the entry making {@code page} stale, unless it is
+   * stale already; returns {@code mark}.
+   */
+  private Txn staleMark(Txn mark, Txn txn, Inode in, long page, long old) {
+    if (BlockMap.isStale(old)) {
+      return mark;
+    }
+    if (txn.hasAppended(in)) {
+      // Only a write that first zeroed the old last page's tail has entries pending, and
+      // its pages lie beyond that page, where no written block stays.
+      throw new IllegalStateException("page " + page + " of inode " + in.ino
+          + " would be stored in place behind pending entries");
+    }
+    if (mark == null) {
+      mark = new Txn(vol, true);
+    }
+    mark.append(in, Entries.extent(page, BlockMap.block(old), 1, LogEntry.EXT_STALE,
+        in.size, 0, 0, new int[] {0}));
+    return mark;
+  }
+
+  private static void commitMark(Txn mark) {
     if (mark != null) {
       try {
         mark.commit();

@@ -3,6 +3,7 @@ package dev.daxfs.fs;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import java.util.Map;
  * <p>The caller holds the locks of every inode it appends to, from the first append to the end
  * of commit or abort.
  */
-final class Txn {
+final class Txn implements Inode.Freed {
 
   /** The filesystem. */
   private final Volume vol;
@@ -31,29 +32,42 @@ final class Txn {
    */
   boolean logMayUseReserve;
 
-  /** Inodes with appended entries, in first-append order. */
-  private final List<Inode> touched = new ArrayList<>(4);
+  /** Inodes with appended entries, in first-append order: the first {@link #touchedCount}. */
+  private Inode[] touched = new Inode[2];
 
-  /** Appended entries to apply after commit, in order: their inode, bytes and offset. */
-  private final List<Inode> appendedInodes = new ArrayList<>(2);
+  private int touchedCount;
 
-  private final List<byte[]> appendedBytes = new ArrayList<>(2);
+  /**
+   * Appended entries to apply after commit, in order: their inode, bytes and offset; the
+   * first {@link #appendedCount} of each.
+   */
+  private Inode[] appendedInodes = new Inode[2];
+
+  private byte[][] appendedBytes = new byte[2][];
 
   private long[] appendedOffsets = new long[2];
+
+  private int appendedCount;
 
   /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
   private Map<Long, Long> words = Map.of();
 
   /** Blocks to free once committed, as runs: starts and lengths, merged when adjacent. */
-  private long[] freeStarts = new long[8];
+  private long[] freeStarts = new long[2];
 
-  private long[] freeLengths = new long[8];
+  private long[] freeLengths = new long[2];
 
   /** Runs in {@link #freeStarts}. */
   private int freeRuns;
 
-  /** Blocks allocated for this operation: returned to the allocator if it aborts. */
-  private List<long[]> allocated = List.of();
+  /**
+   * Blocks allocated for this operation, returned to the allocator if it aborts: runs as
+   * start and length pairs, null until the first.
+   */
+  private long[] allocated;
+
+  /** Runs in {@link #allocated}. */
+  private int allocatedRuns;
 
   /** Actions to run after a successful commit (DRAM bookkeeping). */
   private List<Runnable> afterCommit = List.of();
@@ -68,18 +82,24 @@ final class Txn {
 
   /** Appends {@code entry} to {@code in}'s log (flushed, not yet committed). */
   void append(Inode in, ByteBuffer entry) {
-    if (!touched.contains(in)) {
-      touched.add(in);
+    if (!hasAppended(in)) {
+      if (touchedCount == touched.length) {
+        touched = Arrays.copyOf(touched, touchedCount * 2);
+      }
+      touched[touchedCount++] = in;
     }
     long at = in.log.append(entry, vol.allocator, mayUseReserve || logMayUseReserve,
         !vol.switches.skipEntryFlush);
-    int k = appendedInodes.size();
+    int k = appendedCount;
     if (k == appendedOffsets.length) {
-      appendedOffsets = java.util.Arrays.copyOf(appendedOffsets, k * 2);
+      appendedInodes = Arrays.copyOf(appendedInodes, k * 2);
+      appendedBytes = Arrays.copyOf(appendedBytes, k * 2);
+      appendedOffsets = Arrays.copyOf(appendedOffsets, k * 2);
     }
-    appendedInodes.add(in);
-    appendedBytes.add(entry.array());
+    appendedInodes[k] = in;
+    appendedBytes[k] = entry.array();
     appendedOffsets[k] = at;
+    appendedCount = k + 1;
   }
 
   /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
@@ -97,8 +117,8 @@ final class Txn {
       return;
     }
     if (freeRuns == freeStarts.length) {
-      freeStarts = java.util.Arrays.copyOf(freeStarts, freeRuns * 2);
-      freeLengths = java.util.Arrays.copyOf(freeLengths, freeRuns * 2);
+      freeStarts = Arrays.copyOf(freeStarts, freeRuns * 2);
+      freeLengths = Arrays.copyOf(freeLengths, freeRuns * 2);
     }
     freeStarts[freeRuns] = start;
     freeLengths[freeRuns] = len;
@@ -107,10 +127,20 @@ final class Txn {
 
   /** Records blocks allocated for this operation, so that an abort frees them again. */
   void allocated(long start, long len) {
-    if (allocated.isEmpty()) {
-      allocated = new ArrayList<>(2);
+    if (allocated == null) {
+      allocated = new long[4];
+    } else if (2 * allocatedRuns == allocated.length) {
+      allocated = Arrays.copyOf(allocated, allocated.length * 2);
     }
-    allocated.add(new long[] {start, len});
+    allocated[2 * allocatedRuns] = start;
+    allocated[2 * allocatedRuns + 1] = len;
+    allocatedRuns++;
+  }
+
+  /** A block an applied entry stopped referencing: freed once the commit is done. */
+  @Override
+  public void block(long block, long page) {
+    freeAfterCommit(block, 1);
   }
 
   /** Runs {@code r} after a successful commit. */
@@ -124,20 +154,21 @@ final class Txn {
   /** Makes everything appended durable and visible, then updates DRAM. */
   void commit() {
     finish();
-    if (touched.isEmpty() && words.isEmpty()) {
+    if (touchedCount == 0 && words.isEmpty()) {
       runAfter();
       return;
     }
     boolean fence = !vol.switches.skipTailFence;
-    if (touched.size() == 1 && words.isEmpty()) {
-      Inode in = touched.get(0);
+    if (touchedCount == 1 && words.isEmpty()) {
+      Inode in = touched[0];
       in.log.commit(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, fence);
     } else {
       if (fence) {
         vol.region.fence();
       }
       try (Journal.Tx tx = vol.journal.begin()) {
-        for (Inode in : touched) {
+        for (int i = 0; i < touchedCount; i++) {
+          Inode in = touched[i];
           if (in.log.hasPending()) {
             tx.set(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, in.log.pendingTailWord());
           }
@@ -147,26 +178,25 @@ final class Txn {
         }
         tx.commit();
       }
-      for (Inode in : touched) {
-        in.log.committed();
+      for (int i = 0; i < touchedCount; i++) {
+        touched[i].log.committed();
       }
     }
     applyAppended();
     freeCollected();
-    for (Inode in : touched) {
-      vol.cleaner.committed(in);
+    for (int i = 0; i < touchedCount; i++) {
+      vol.cleaner.committed(touched[i]);
     }
     runAfter();
   }
 
   /** Applies every appended entry to its DRAM inode, in order, collecting freed blocks. */
   private void applyAppended() {
-    Inode.Freed freed = (block, page) -> freeAfterCommit(block, 1);
-    for (int k = 0; k < appendedInodes.size(); k++) {
-      ByteBuffer p = ByteBuffer.wrap(appendedBytes.get(k)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int k = 0; k < appendedCount; k++) {
+      ByteBuffer p = ByteBuffer.wrap(appendedBytes[k]).order(ByteOrder.LITTLE_ENDIAN);
       int type = p.getShort(0) & 0xFFFF;
       p.position(LogEntry.HEADER);
-      appendedInodes.get(k).apply(type, p, appendedOffsets[k], vol.blockCount(), freed);
+      appendedInodes[k].apply(type, p, appendedOffsets[k], vol.blockCount(), this);
     }
   }
 
@@ -228,11 +258,11 @@ final class Txn {
    * only at some later persist; then applies as {@link #commit} does.
    */
   void commitWithoutPersist() {
-    if (touched.size() != 1 || !words.isEmpty()) {
+    if (touchedCount != 1 || !words.isEmpty()) {
       throw new IllegalStateException("only a single-inode change can be left unpersisted");
     }
     finish();
-    Inode in = touched.get(0);
+    Inode in = touched[0];
     vol.region.fence();
     vol.region.storeLong(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL,
         in.log.pendingTailWord());
@@ -248,11 +278,11 @@ final class Txn {
       return;
     }
     finished = true;
-    for (Inode in : touched) {
-      in.log.abort();
+    for (int i = 0; i < touchedCount; i++) {
+      touched[i].log.abort();
     }
-    for (long[] x : allocated) {
-      vol.allocator.free(x[0], x[1]);
+    for (int i = 0; i < allocatedRuns; i++) {
+      vol.allocator.free(allocated[2 * i], allocated[2 * i + 1]);
     }
   }
 
@@ -264,11 +294,16 @@ final class Txn {
   }
 
   boolean isEmpty() {
-    return touched.isEmpty() && words.isEmpty();
+    return touchedCount == 0 && words.isEmpty();
   }
 
   /** Whether entries were appended to {@code in}'s log (its log has pending bytes). */
   boolean hasAppended(Inode in) {
-    return touched.contains(in);
+    for (int i = 0; i < touchedCount; i++) {
+      if (touched[i] == in) {
+        return true;
+      }
+    }
+    return false;
   }
 }
