@@ -2,6 +2,7 @@ package dev.daxfs.fs;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -66,38 +67,65 @@ final class LogCleaner {
   }
 
   /**
-   * The trigger: a log of several pages that has doubled since it was last cleaned or loaded.
-   * Cheap on every commit; the cleaning then measures liveness exactly and rewrites only when
-   * live entries fill less than half of the log, so the cost stays proportional to what was
-   * appended.
+   * How much a log grows between background cleanings. A rewrite copies every live entry, and
+   * overwrites spread over a large file leave a live entry on nearly every page: at 2 the
+   * cleaner rewrote one entry per entry appended, doubling the log work of a random write; at
+   * 4 it rewrites one per three, and a log stays within four times its live entries.
+   */
+  static final int GROWTH_BETWEEN_CLEANINGS = 4;
+
+  /**
+   * The trigger: a log of several pages that has grown {@link #GROWTH_BETWEEN_CLEANINGS}-fold
+   * since it was last cleaned or loaded. Cheap on every commit; the cleaning then measures
+   * liveness exactly and rewrites only when live entries fill less than half of the log, so the
+   * cost stays proportional to what was appended.
    */
   static boolean worthCleaning(Inode in) {
     if (in.log == null) {
       return false;
     }
     int pages = in.log.pageCount();
-    return pages >= MIN_PAGES && pages >= 2 * Math.max(1, in.logPagesAtLastClean);
+    return pages >= MIN_PAGES
+        && pages >= GROWTH_BETWEEN_CLEANINGS * Math.max(1, in.logPagesAtLastClean);
   }
 
   /**
-   * Which log pages hold the entries that map the file's pages now: log page block to the
-   * number of file pages, and the distinct entries' offsets. Counted when needed rather than
-   * on every write, which would touch a cold entry per overwritten page.
+   * The log offsets of the entries that map the file's pages now, sorted and distinct. Counted
+   * when needed rather than on every write, which would touch a cold entry per overwritten page;
+   * primitive arrays, since a large file has an entry per page.
    */
-  private static Map<Long, Integer> mappingPages(Inode in, Set<Long> entries) {
-    Map<Long, Integer> pages = new HashMap<>();
-    if (in.blocks != null) {
-      in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
-        long d = in.blocks.definer(page);
-        if (d != 0) {
-          pages.merge(d >>> Layout.BLOCK_SHIFT, 1, Integer::sum);
-          if (entries != null) {
-            entries.add(d);
-          }
-        }
-      });
+  private static long[] mappingEntries(Inode in) {
+    if (in.blocks == null) {
+      return new long[0];
     }
-    return pages;
+    long[][] acc = {new long[(int) Math.min(Math.max(16, in.blocks.mappedPages()), 1 << 24)]};
+    int[] n = {0};
+    in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
+      long d = in.blocks.definer(page);
+      if (d != 0) {
+        if (n[0] == acc[0].length) {
+          acc[0] = Arrays.copyOf(acc[0], n[0] * 2);
+        }
+        acc[0][n[0]++] = d;
+      }
+    });
+    long[] d = acc[0];
+    Arrays.sort(d, 0, n[0]);
+    int distinct = 0;
+    for (int i = 0; i < n[0]; i++) {
+      if (distinct == 0 || d[distinct - 1] != d[i]) {
+        d[distinct++] = d[i];
+      }
+    }
+    return Arrays.copyOf(d, distinct);
+  }
+
+  /** Whether an entry of {@code entries} (sorted offsets) lies in log page {@code block}. */
+  private static boolean holdsAny(long[] entries, long block) {
+    long start = block << Layout.BLOCK_SHIFT;
+    int i = Arrays.binarySearch(entries, start);
+    int at = i >= 0 ? i : -i - 1;
+    return at < entries.length && entries[at] >>> Layout.BLOCK_SHIFT == block;
   }
 
   /**
@@ -105,10 +133,12 @@ final class LogCleaner {
    * size or times is counted twice; there are at most three of those.
    */
   long liveBytes(Inode in) {
-    Set<Long> entries = new HashSet<>();
-    mappingPages(in, entries);
+    return liveBytes(in, mappingEntries(in));
+  }
+
+  private long liveBytes(Inode in, long[] mapping) {
     long bytes = in.live.liveBytes();
-    for (long offset : entries) {
+    for (long offset : mapping) {
       bytes += vol.region.loadInt(offset) >>> 16;
     }
     return bytes;
@@ -176,9 +206,12 @@ final class LogCleaner {
       if (in.evicted || in.damage != null || in.log == null) {
         return Result.NONE;
       }
-      Result r = fast(in);
+      // Fast cleaning keeps every page an entry of the mapping lies on, so one count serves both.
+      long[] mapping = mappingEntries(in);
+      Result r = fast(in, mapping);
       long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-      if (thorough || (in.log.pageCount() >= MIN_PAGES && liveBytes(in) * 2 < capacity)) {
+      if (thorough
+          || (in.log.pageCount() >= MIN_PAGES && liveBytes(in, mapping) * 2 < capacity)) {
         r = r.plus(rewrite(in));
       }
       in.logPagesAtLastClean = in.log.pageCount();
@@ -194,14 +227,17 @@ final class LogCleaner {
 
   /** Unlinks the pages with nothing live on them (never the head, nor the tail's page). */
   Result fast(Inode in) {
+    return fast(in, mappingEntries(in));
+  }
+
+  private Result fast(Inode in, long[] mapping) {
     InodeLog log = in.log;
     int tailIndex = log.tailPageIndex();
     List<LogLiveness.Page> candidates = new ArrayList<>();
     Map<LogLiveness.Page, Integer> indexOf = new HashMap<>();
     long[] blocks = log.pageBlocks();
-    Map<Long, Integer> mapping = mappingPages(in, null);
     for (int i = 1; i < tailIndex; i++) {
-      if (mapping.containsKey(blocks[i])) {
+      if (holdsAny(mapping, blocks[i])) {
         continue; // an entry on it still maps a file page
       }
       LogLiveness.Page p = in.live.page(blocks[i]);
