@@ -16,10 +16,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "fsck",
     mixinStandardHelpOptions = true,
-    description = {
-      "Check every invariant of an unmounted daxfs region. Exit status as e2fsck:",
-      "0 clean, 1 errors corrected, 4 errors left, 8 the check could not run."
-    })
+    description =
+      "Check every invariant of an unmounted daxfs region. Exit status as e2fsck: 0 clean, 1 "
+      + "errors corrected, 4 errors left, 8 the check could not run.")
 final class FsckCommand implements Callable<Integer>, Main.FailureCode {
 
   @Parameters(index = "0", paramLabel = "REGION",

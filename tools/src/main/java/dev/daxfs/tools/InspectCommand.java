@@ -20,10 +20,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = {
-      "Print the superblock, journal, inode-table usage and free space of an unmounted",
-      "region, and with --inode or --path one inode's log and block map."
-    })
+    description =
+      "Print the superblock, journal, inode-table usage and free space of an unmounted region, "
+      + "and with --inode or --path one inode's log and block map.")
 final class InspectCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "REGION",

@@ -19,10 +19,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "mkfs",
     mixinStandardHelpOptions = true,
-    description = {
-      "Format a region as daxfs. A missing region file is created (sparse) with --size;",
-      "an existing one keeps its size. Takes the same time for any size."
-    })
+    description =
+      "Format a region as daxfs. A missing region file is created (sparse) with --size; an "
+      + "existing one keeps its size. Takes the same time for any size.")
 final class MkfsCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "REGION",

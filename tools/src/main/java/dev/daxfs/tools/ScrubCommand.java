@@ -24,11 +24,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "scrub",
     mixinStandardHelpOptions = true,
-    description = {
-      "Verify the data checksums of every block that is not stale (a block a writable",
-      "mapping or a device may be changing is counted, never verified). Needs a filesystem",
-      "made with mkfs --data-checksums. Exit status: 0 clean, 4 mismatches found."
-    })
+    description =
+      "Verify the data checksums of every block that is not stale (a block a writable mapping "
+      + "or a device may be changing is counted, never verified). Needs a filesystem made with "
+      + "mkfs --data-checksums. Exit status: 0 clean, 4 mismatches found.")
 final class ScrubCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "REGION|MOUNTPOINT",

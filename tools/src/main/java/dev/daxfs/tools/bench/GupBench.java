@@ -33,10 +33,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "gup",
     mixinStandardHelpOptions = true,
-    description = {
-      "Pin + unpin of one page against two atomic adds (the limit), 512-page batch pins,",
-      "wake-up latency of a waiter after the last unpin, and page descriptor memory."
-    })
+    description =
+      "Pin + unpin of one page against two atomic adds (the limit), 512-page batch pins, "
+      + "wake-up latency of a waiter after the last unpin, and page descriptor memory.")
 public final class GupBench implements Callable<Integer>, BenchSuite {
 
   /** Target: a pin and unpin cost at most twice two atomic adds ("mostly just atomics"). */
