@@ -590,15 +590,15 @@ public final class DaxFs implements AutoCloseable {
     }
     Inode cur = vol.cache.get(InodeTable.ROOT_INO);
     int links = depth;
-    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(parts);
-    while (!todo.isEmpty()) {
-      String part = todo.poll();
+    java.util.ArrayDeque<String> remaining = new java.util.ArrayDeque<>(parts);
+    while (!remaining.isEmpty()) {
+      String part = remaining.poll();
       if (!cur.isDir()) {
         throw new ErrnoException(Errno.ENOTDIR, "a component of " + path
             + " is not a directory");
       }
       Inode next = ns.lookup(cred, cur.ino, Name.of(part));
-      if (next.isSymlink() && (followLast || !todo.isEmpty())) {
+      if (next.isSymlink() && (followLast || !remaining.isEmpty())) {
         if (++links > MAX_SYMLINKS) {
           throw new ErrnoException(Errno.ELOOP, "too many symlinks in " + path);
         }
@@ -610,7 +610,7 @@ public final class DaxFs implements AutoCloseable {
           }
         }
         for (int i = rest.size() - 1; i >= 0; i--) {
-          todo.push(rest.get(i));
+          remaining.push(rest.get(i));
         }
         if (target.startsWith("/")) {
           cur = vol.cache.get(InodeTable.ROOT_INO);

@@ -120,14 +120,10 @@ final class Eviction {
       if (!in.orphan || in.evicted || in.blocks == null) {
         continue;
       }
-      List<Long> busy = new ArrayList<>();
+      List<Long> busy;
       in.lock.readLock().lock();
       try {
-        in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
-          if (vol.pages.isDmaBusy(BlockMap.block(e))) {
-            busy.add(BlockMap.block(e));
-          }
-        });
+        busy = busyBlocks(in);
       } finally {
         in.lock.readLock().unlock();
       }
@@ -198,16 +194,22 @@ final class Eviction {
     if (in.blocks == null || in.dax == null) {
       return false;
     }
-    boolean[] busy = {false};
+    boolean busy = false;
+    for (long pfn : busyBlocks(in)) {
+      vol.pages.setWatched(pfn, true);
+      busy |= vol.pages.isDmaBusy(pfn);
+    }
+    return busy;
+  }
+
+  /** The blocks of {@code in} (locked) that a device holds right now. */
+  private List<Long> busyBlocks(Inode in) {
+    List<Long> busy = new ArrayList<>();
     in.blocks.forEach(0, Long.MAX_VALUE, (page, e) -> {
-      long pfn = BlockMap.block(e);
-      if (vol.pages.isDmaBusy(pfn)) {
-        vol.pages.setWatched(pfn, true);
-        if (vol.pages.isDmaBusy(pfn)) {
-          busy[0] = true;
-        }
+      if (vol.pages.isDmaBusy(BlockMap.block(e))) {
+        busy.add(BlockMap.block(e));
       }
     });
-    return busy[0];
+    return busy;
   }
 }

@@ -281,21 +281,8 @@ final class FileIo {
     long[] block = new long[n];
     int fresh = 0;
     for (int i = 0; i < n; i++) {
-      long e = in.blocks.get(first + i);
-      old[i] = e;
-      if (e == 0) {
-        kind[i] = Kind.HOLE;
-      } else if (BlockMap.isUnwritten(e)) {
-        kind[i] = Kind.UNWRITTEN;
-      } else if (vol.layouts.mayMove(in, first + i, e)) {
-        kind[i] = Kind.COPY;
-      } else {
-        kind[i] = Kind.IN_PLACE;
-        vol.stats.inPlaceWrites.increment();
-      }
-      if (src == null && (kind[i] == Kind.HOLE || kind[i] == Kind.UNWRITTEN)) {
-        kind[i] = null; // already reads as zero
-      }
+      old[i] = in.blocks.get(first + i);
+      kind[i] = kindOf(in, first + i, old[i], src == null);
       if (kind[i] == Kind.HOLE || kind[i] == Kind.COPY) {
         fresh++;
       }
@@ -412,17 +399,7 @@ final class FileIo {
       long newSize, long now) {
     long page = pageOf(off);
     long old = in.blocks.get(page);
-    Kind kind;
-    if (old == 0) {
-      kind = src == null ? null : Kind.HOLE;
-    } else if (BlockMap.isUnwritten(old)) {
-      kind = src == null ? null : Kind.UNWRITTEN;
-    } else if (vol.layouts.mayMove(in, page, old)) {
-      kind = Kind.COPY;
-    } else {
-      kind = Kind.IN_PLACE;
-      vol.stats.inPlaceWrites.increment();
-    }
+    Kind kind = kindOf(in, page, old, src == null);
     boolean fresh = kind == Kind.HOLE || kind == Kind.COPY;
     long block = BlockMap.block(old);
     if (fresh) {
@@ -471,6 +448,25 @@ final class FileIo {
     txn.append(in, Entries.extent(page, block, 1,
         LogEntry.EXT_TIMES | LogEntry.EXT_SIZE | (stale ? LogEntry.EXT_STALE : 0), newSize, now,
         now, crcs));
+  }
+
+  /**
+   * How a write treats {@code page}, mapped by {@code old}: null when the write stores zeros
+   * ({@code zeros}) into a page that reads as zero already. Decided under the page's entry lock:
+   * a page a mapping holds or a device may write stays where it is.
+   */
+  private Kind kindOf(Inode in, long page, long old, boolean zeros) {
+    if (old == 0) {
+      return zeros ? null : Kind.HOLE;
+    }
+    if (BlockMap.isUnwritten(old)) {
+      return zeros ? null : Kind.UNWRITTEN;
+    }
+    if (vol.layouts.mayMove(in, page, old)) {
+      return Kind.COPY;
+    }
+    vol.stats.inPlaceWrites.increment();
+    return Kind.IN_PLACE;
   }
 
   /** Stores one page of a write into {@code block} (see {@link #fillPage}) and maps it. */

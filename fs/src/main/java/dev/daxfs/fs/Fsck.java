@@ -350,11 +350,11 @@ public final class Fsck {
       if (root.parent != InodeTable.ROOT_INO) {
         problem("tree", "inode 1", "the root's \"..\" names inode " + root.parent, true);
       }
-      ArrayDeque<Inode> todo = new ArrayDeque<>();
-      todo.add(root);
+      ArrayDeque<Inode> unvisited = new ArrayDeque<>();
+      unvisited.add(root);
       reachedFrom.put(root.ino, root.ino);
-      while (!todo.isEmpty()) {
-        Inode dir = todo.poll();
+      while (!unvisited.isEmpty()) {
+        Inode dir = unvisited.poll();
         for (Directory.Dentry d : dir.dir.all()) {
           String where = "entry \"" + d.name() + "\" of directory " + dir.ino;
           Inode child = inodes.get(d.ino());
@@ -380,7 +380,7 @@ public final class Fsck {
               problem("tree", "directory " + child.ino, "its \"..\" names inode "
                   + child.parent + " but it lives in directory " + dir.ino, true);
             }
-            todo.add(child);
+            unvisited.add(child);
           } else {
             names.merge(child.ino, 1, Integer::sum);
           }
@@ -473,13 +473,13 @@ public final class Fsck {
     /** Dangling entries, wrong "..", link counts and orphan words, from the mounted state. */
     private static void fixTree(Volume vol) {
       Map<Long, Integer> names = new HashMap<>();
-      ArrayDeque<Inode> todo = new ArrayDeque<>();
+      ArrayDeque<Inode> unvisited = new ArrayDeque<>();
       Inode root = vol.cache.get(InodeTable.ROOT_INO);
-      todo.add(root);
+      unvisited.add(root);
       java.util.Set<Long> seen = new java.util.HashSet<>();
       seen.add(root.ino);
-      while (!todo.isEmpty()) {
-        Inode dir = todo.poll();
+      while (!unvisited.isEmpty()) {
+        Inode dir = unvisited.poll();
         for (Directory.Dentry d : dir.dir.all()) {
           Inode child;
           try {
@@ -495,7 +495,7 @@ public final class Fsck {
               if (child.parent != dir.ino) {
                 commit(vol, child, Entries.parent(dir.ino, vol.now()));
               }
-              todo.add(child);
+              unvisited.add(child);
             }
           } else {
             names.merge(child.ino, 1, Integer::sum);

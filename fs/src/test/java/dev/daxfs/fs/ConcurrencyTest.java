@@ -238,20 +238,7 @@ class ConcurrencyTest {
       threads.add(th);
       th.start();
     }
-    long deadline = System.nanoTime() + HANG_GUARD_SECONDS * 1_000_000_000L;
-    for (Thread th : threads) {
-      th.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-      if (th.isAlive()) {
-        StringBuilder dump = new StringBuilder();
-        for (Thread x : threads) {
-          dump.append(x.getName()).append(' ').append(x.getState()).append('\n');
-          for (StackTraceElement s : x.getStackTrace()) {
-            dump.append("    at ").append(s).append('\n');
-          }
-        }
-        fail("a worker is stuck (hang guard: " + HANG_GUARD_SECONDS + " s):\n" + dump);
-      }
-    }
+    Waiting.joinAll(threads, HANG_GUARD_SECONDS, "a worker");
     if (sabotage != null) {
       sabotage.accept(fs, mine);
     }

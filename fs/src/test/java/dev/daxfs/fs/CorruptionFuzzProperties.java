@@ -389,7 +389,7 @@ class CorruptionFuzzProperties {
      * inode not involved is reached.
      */
     private void walk(DaxFs fs, Set<Long> seen) {
-      ArrayDeque<Long> todo = new ArrayDeque<>();
+      ArrayDeque<Long> unvisited = new ArrayDeque<>();
       long root = fs.rootIno();
       seen.add(root);
       try {
@@ -397,13 +397,13 @@ class CorruptionFuzzProperties {
         if (!involved(root) && !d.equals(img.expect.get(root))) {
           bug("the root changed: " + d + " was " + img.expect.get(root));
         }
-        todo.add(root);
+        unvisited.add(root);
       } catch (ErrnoException e) {
         answered(e, root, root);
       }
       int budget = 100_000;
-      while (!todo.isEmpty() && budget-- > 0) {
-        long dir = todo.poll();
+      while (!unvisited.isEmpty() && budget-- > 0) {
+        long dir = unvisited.poll();
         Map<String, DirEntry> names;
         try {
           names = FsTesting.list(fs, dir);
@@ -440,7 +440,7 @@ class CorruptionFuzzProperties {
             poked.add(new long[] {ino, isDir ? 1 : 0});
           }
           if (isDir) {
-            todo.add(ino);
+            unvisited.add(ino);
           }
         }
       }

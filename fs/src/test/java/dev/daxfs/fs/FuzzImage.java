@@ -322,12 +322,12 @@ final class FuzzImage {
   /** What a mount of the undamaged image shows, inode by inode. */
   private void mapState() {
     DaxFs fs = DaxFs.mount(new OverlayRegion(base), options());
-    ArrayDeque<Long> todo = new ArrayDeque<>();
-    todo.add(fs.rootIno());
+    ArrayDeque<Long> unvisited = new ArrayDeque<>();
+    unvisited.add(fs.rootIno());
     parentOf.put(fs.rootIno(), fs.rootIno());
     expect.put(fs.rootIno(), describe(fs, fs.rootIno()));
-    while (!todo.isEmpty()) {
-      long dir = todo.poll();
+    while (!unvisited.isEmpty()) {
+      long dir = unvisited.poll();
       Map<String, Long> names = new TreeMap<>();
       Map<String, Long> cookieOf = new TreeMap<>();
       cookies.put(dir, cookieOf);
@@ -345,7 +345,7 @@ final class FuzzImage {
           }
           if (in.isDir()) {
             parentOf.put(ino, dir);
-            todo.add(ino);
+            unvisited.add(ino);
           }
         }
       }
@@ -402,16 +402,16 @@ final class FuzzImage {
    */
   Set<Long> subtree(long ino) {
     Set<Long> out = new HashSet<>();
-    ArrayDeque<Long> todo = new ArrayDeque<>();
-    todo.add(ino);
-    while (!todo.isEmpty()) {
-      long i = todo.poll();
+    ArrayDeque<Long> unvisited = new ArrayDeque<>();
+    unvisited.add(ino);
+    while (!unvisited.isEmpty()) {
+      long i = unvisited.poll();
       if (out.add(i)) {
         Map<String, Long> l = listing.get(i);
         if (l != null) {
-          todo.addAll(l.values());
+          unvisited.addAll(l.values());
         }
-        todo.addAll(namedEver.getOrDefault(i, Set.of()));
+        unvisited.addAll(namedEver.getOrDefault(i, Set.of()));
       }
     }
     return out;

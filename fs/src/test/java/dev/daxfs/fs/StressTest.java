@@ -567,11 +567,11 @@ class StressTest {
     int dirs = 0;
     int files = 0;
     Set<Long> seen = new HashSet<>();
-    ArrayDeque<long[]> todo = new ArrayDeque<>();
-    todo.add(new long[] {fs.rootIno(), fs.rootIno()});
+    ArrayDeque<long[]> unvisited = new ArrayDeque<>();
+    unvisited.add(new long[] {fs.rootIno(), fs.rootIno()});
     seen.add(fs.rootIno());
-    while (!todo.isEmpty()) {
-      long[] d = todo.poll();
+    while (!unvisited.isEmpty()) {
+      long[] d = unvisited.poll();
       dirs++;
       assertEquals(d[1], fs.lookup(ROOT, d[0], Name.of("..")).ino(), ".. of " + d[0]);
       int subdirs = 0;
@@ -584,7 +584,7 @@ class StressTest {
         assertEquals(a.mode() >>> 12, e.type(), "type of " + e.name());
         if (a.isDir()) {
           subdirs++;
-          todo.add(new long[] {e.ino(), d[0]});
+          unvisited.add(new long[] {e.ino(), d[0]});
         } else {
           files++;
         }
@@ -623,20 +623,7 @@ class StressTest {
       threads.add(th);
       th.start();
     }
-    long deadline = System.nanoTime() + HANG_GUARD_SECONDS * 1_000_000_000L;
-    for (Thread th : threads) {
-      th.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-      if (th.isAlive()) {
-        StringBuilder dump = new StringBuilder();
-        for (Thread x : threads) {
-          dump.append(x.getName()).append(' ').append(x.getState()).append('\n');
-          for (StackTraceElement s : x.getStackTrace()) {
-            dump.append("    at ").append(s).append('\n');
-          }
-        }
-        fail("a thread is stuck (hang guard: " + HANG_GUARD_SECONDS + " s):\n" + dump);
-      }
-    }
+    Waiting.joinAll(threads, HANG_GUARD_SECONDS, "a thread");
   }
 
   /** Fails with the first error a thread of the last {@link #run} threw. */

@@ -2,6 +2,7 @@ package dev.daxfs.fs;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,28 @@ final class Waiting {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         fail("interrupted waiting until " + what.get());
+      }
+    }
+  }
+
+  /**
+   * Joins {@code threads} within {@code hangGuardSeconds} in all; if one is still running then,
+   * fails with every thread's state and stack, calling them {@code what}.
+   */
+  static void joinAll(List<Thread> threads, long hangGuardSeconds, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(hangGuardSeconds);
+    for (Thread th : threads) {
+      th.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      if (th.isAlive()) {
+        StringBuilder dump = new StringBuilder();
+        for (Thread x : threads) {
+          dump.append(x.getName()).append(' ').append(x.getState()).append('\n');
+          for (StackTraceElement s : x.getStackTrace()) {
+            dump.append("    at ").append(s).append('\n');
+          }
+        }
+        fail(what + " is stuck (hang guard: " + hangGuardSeconds + " s):\n" + dump);
       }
     }
   }

@@ -1,10 +1,8 @@
 package dev.daxfs.tools.bench;
 
-import dev.daxfs.pmem.FlushModel;
+import dev.daxfs.pmem.ForwardingRegion;
 import dev.daxfs.pmem.PmemRegion;
-import dev.daxfs.pmem.Range;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -17,10 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  * work done by any other thread (the filesystem's background log cleaner), so that an
  * operation's own cost is not blurred by cleaning that happens to run beside it.
  */
-final class CountingRegion implements PmemRegion {
-
-  /** The region every call goes to. */
-  private final PmemRegion target;
+final class CountingRegion extends ForwardingRegion {
 
   /** The thread whose work the plain counters count. */
   private final Thread owner = Thread.currentThread();
@@ -41,7 +36,7 @@ final class CountingRegion implements PmemRegion {
   final LongAdder otherFences = new LongAdder();
 
   CountingRegion(PmemRegion target) {
-    this.target = target;
+    super(target);
   }
 
   /** Sets every counter back to zero. */
@@ -60,36 +55,6 @@ final class CountingRegion implements PmemRegion {
     } else {
       otherStoredBytes.add(bytes);
     }
-  }
-
-  @Override
-  public long size() {
-    return target.size();
-  }
-
-  @Override
-  public byte loadByte(long off) {
-    return target.loadByte(off);
-  }
-
-  @Override
-  public int loadInt(long off) {
-    return target.loadInt(off);
-  }
-
-  @Override
-  public long loadLong(long off) {
-    return target.loadLong(off);
-  }
-
-  @Override
-  public void load(long off, byte[] dst, int dstOff, int len) {
-    target.load(off, dst, dstOff, len);
-  }
-
-  @Override
-  public void load(long off, ByteBuffer dst) {
-    target.load(off, dst);
   }
 
   @Override
@@ -162,40 +127,5 @@ final class CountingRegion implements PmemRegion {
     } else {
       otherFences.increment();
     }
-  }
-
-  @Override
-  public int crc32c(long off, long len) {
-    return target.crc32c(off, len);
-  }
-
-  @Override
-  public void poison(long off, long len) {
-    target.poison(off, len);
-  }
-
-  @Override
-  public List<Range> poisoned() {
-    return target.poisoned();
-  }
-
-  @Override
-  public boolean readOnly() {
-    return target.readOnly();
-  }
-
-  @Override
-  public FlushModel flushModel() {
-    return target.flushModel();
-  }
-
-  @Override
-  public String describe() {
-    return target.describe();
-  }
-
-  @Override
-  public void close() {
-    target.close();
   }
 }

@@ -158,7 +158,7 @@ public final class FsBench implements Callable<Integer>, BenchSuite {
       }
       samples = FsRounds.measure(subjects, seconds * 1_000_000_000L);
     } finally {
-      closeAll(subjects);
+      BenchFiles.closeAll(subjects);
     }
     Map<String, Map<FsOp, PersistCounts.PerOp>> persistence = new LinkedHashMap<>();
     persistence.put(FsReport.DAXFS, PersistCounts.measure(false));
@@ -182,22 +182,6 @@ public final class FsBench implements Callable<Integer>, BenchSuite {
           + "%.1f GiB is free; ", needed / (double) Sizes.GiB, Regions.DEFAULT_DIRECTORY,
           usable / (double) Sizes.GiB)
           + "use a smaller --region-size or --file-size");
-    }
-  }
-
-  private static void closeAll(List<FsSubject> subjects) throws IOException {
-    IOException first = null;
-    for (FsSubject s : subjects) {
-      try {
-        s.close();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.daxfs.tools.bench;
 
+import java.io.Closeable;
 import java.io.IOException;
 
 /**
@@ -9,7 +10,7 @@ import java.io.IOException;
  * blocks, and sequential figures of a scattered file would measure that instead), and a
  * directory for creates; it runs batches of {@link FsOp}s on them. Not thread-safe: one thread drives every subject in turn.
  */
-interface FsSubject extends AutoCloseable {
+interface FsSubject extends Closeable {
 
   /** The name in JSON keys and in the table ("daxfs", "jimfs", "tmpfs", "raw", ...). */
   String name();

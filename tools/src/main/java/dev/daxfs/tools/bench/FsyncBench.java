@@ -143,7 +143,7 @@ public final class FsyncBench implements Callable<Integer>, BenchSuite {
           released.put(s.name, s.release());
         }
       } finally {
-        closeAll(subjects);
+        BenchFiles.closeAll(subjects);
       }
     }
     if (gup.stats().outstanding() != 0) {
@@ -356,19 +356,4 @@ public final class FsyncBench implements Callable<Integer>, BenchSuite {
     }
   }
 
-  private static void closeAll(List<FsyncSubject> subjects) throws IOException {
-    IOException first = null;
-    for (FsyncSubject s : subjects) {
-      try {
-        s.close();
-      } catch (IOException e) {
-        if (first == null) {
-          first = e;
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
-  }
 }

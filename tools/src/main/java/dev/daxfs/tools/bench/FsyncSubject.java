@@ -16,6 +16,7 @@ import dev.daxfs.pmem.PmemRegion;
 import dev.daxfs.pmem.RegionOptions;
 import dev.daxfs.pmem.Regions;
 import dev.daxfs.pmem.Sizes;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ import java.util.List;
  * read; and, unless it is the baseline, a device that keeps the whole range pinned short-term.
  * A turn writes a few bytes into the range and fsyncs, over and over, timing each fsync.
  */
-final class FsyncSubject implements AutoCloseable {
+final class FsyncSubject implements Closeable {
 
   /** The range a device pins and fsync covers: 1 MiB, 256 pages. */
   static final int RANGE = 1 << 20;

@@ -111,10 +111,10 @@ final class ImageExplorer {
     BigInteger covered = BigInteger.ZERO;
     boolean exhaustive = true;
     // A frame: the units applied, and the units fixed (applied or not) on the way down.
-    Deque<BitSet[]> todo = new ArrayDeque<>();
-    todo.push(new BitSet[] {new BitSet(), new BitSet()});
-    while (!todo.isEmpty()) {
-      BitSet[] f = todo.pop();
+    Deque<BitSet[]> unexplored = new ArrayDeque<>();
+    unexplored.push(new BitSet[] {new BitSet(), new BitSet()});
+    while (!unexplored.isEmpty()) {
+      BitSet[] f = unexplored.pop();
       BitSet applied = f[0];
       BitSet fixed = f[1];
       ImageChecker.Verdict v = checked.get(applied);
@@ -147,8 +147,8 @@ final class ImageExplorer {
       fixedMore.set(next);
       BitSet with = (BitSet) applied.clone();
       with.set(next);
-      todo.push(new BitSet[] {with, fixedMore});
-      todo.push(new BitSet[] {applied, fixedMore});
+      unexplored.push(new BitSet[] {with, fixedMore});
+      unexplored.push(new BitSet[] {applied, fixedMore});
     }
     if (!exhaustive) {
       // Images checked outside a finished branch stand for themselves.

@@ -279,20 +279,20 @@ final class Model {
   private Node walk(String path, boolean followLast) {
     Node cur = root;
     int links = 0;
-    Deque<String> todo = new ArrayDeque<>(components(path));
-    while (!todo.isEmpty()) {
-      String part = todo.poll();
+    Deque<String> remaining = new ArrayDeque<>(components(path));
+    while (!remaining.isEmpty()) {
+      String part = remaining.poll();
       if (!cur.isDir()) {
         throw new Fail(Errno.ENOTDIR);
       }
       Node next = lookup(cur, part);
-      if (next.isSymlink() && (followLast || !todo.isEmpty())) {
+      if (next.isSymlink() && (followLast || !remaining.isEmpty())) {
         if (++links > MAX_SYMLINKS) {
           throw new Fail(Errno.ELOOP);
         }
         List<String> rest = components(next.target);
         for (int i = rest.size() - 1; i >= 0; i--) {
-          todo.push(rest.get(i));
+          remaining.push(rest.get(i));
         }
         if (next.target.startsWith("/")) {
           cur = root;
@@ -901,18 +901,18 @@ final class Model {
   /** sync, and the sync a clean unmount does: every mapped store durable. */
   private void syncAll() {
     IdentityHashMap<Node, Boolean> seen = new IdentityHashMap<>();
-    Deque<Node> todo = new ArrayDeque<>(List.of(root));
+    Deque<Node> remaining = new ArrayDeque<>(List.of(root));
     for (Handle h : handles.values()) {
-      todo.add(h.node);
+      remaining.add(h.node);
     }
-    while (!todo.isEmpty()) {
-      Node n = todo.poll();
+    while (!remaining.isEmpty()) {
+      Node n = remaining.poll();
       if (seen.put(n, Boolean.TRUE) != null) {
         continue;
       }
       durable(n);
       if (n.isDir()) {
-        todo.addAll(n.children.values());
+        remaining.addAll(n.children.values());
       }
     }
   }

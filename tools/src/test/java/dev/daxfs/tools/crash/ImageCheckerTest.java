@@ -9,10 +9,9 @@ import dev.daxfs.fs.DaxFs;
 import dev.daxfs.fs.FileHandle;
 import dev.daxfs.fs.MkfsOptions;
 import dev.daxfs.fs.MountOptions;
-import dev.daxfs.pmem.FlushModel;
+import dev.daxfs.pmem.ForwardingRegion;
 import dev.daxfs.pmem.HeapRegion;
 import dev.daxfs.pmem.PmemRegion;
-import dev.daxfs.pmem.Range;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -67,12 +66,11 @@ class ImageCheckerTest {
    * Stores garbage instead of the first backup superblock written through it, then passes
    * everything on: a recovery that wrote one structure wrong.
    */
-  private static final class BadBackupOnce implements PmemRegion {
-    private final PmemRegion target;
+  private static final class BadBackupOnce extends ForwardingRegion {
     private boolean spoiled;
 
     BadBackupOnce(PmemRegion target) {
-      this.target = target;
+      super(target);
     }
 
     @Override
@@ -88,108 +86,8 @@ class ImageCheckerTest {
     }
 
     @Override
-    public long size() {
-      return target.size();
-    }
-
-    @Override
-    public byte loadByte(long off) {
-      return target.loadByte(off);
-    }
-
-    @Override
-    public int loadInt(long off) {
-      return target.loadInt(off);
-    }
-
-    @Override
-    public long loadLong(long off) {
-      return target.loadLong(off);
-    }
-
-    @Override
-    public void load(long off, byte[] dst, int dstOff, int len) {
-      target.load(off, dst, dstOff, len);
-    }
-
-    @Override
-    public void load(long off, ByteBuffer dst) {
-      target.load(off, dst);
-    }
-
-    @Override
-    public void storeByte(long off, byte value) {
-      target.storeByte(off, value);
-    }
-
-    @Override
-    public void storeInt(long off, int value) {
-      target.storeInt(off, value);
-    }
-
-    @Override
-    public void storeLong(long off, long value) {
-      target.storeLong(off, value);
-    }
-
-    @Override
-    public void store(long off, ByteBuffer src) {
-      target.store(off, src);
-    }
-
-    @Override
-    public void copy(long srcOff, long dstOff, long len) {
-      target.copy(srcOff, dstOff, len);
-    }
-
-    @Override
-    public void fill(long off, long len, byte value) {
-      target.fill(off, len, value);
-    }
-
-    @Override
-    public boolean compareAndSwapLong(long off, long expected, long update) {
-      return target.compareAndSwapLong(off, expected, update);
-    }
-
-    @Override
-    public void flush(long off, long len) {
-      target.flush(off, len);
-    }
-
-    @Override
-    public void fence() {
-      target.fence();
-    }
-
-    @Override
-    public int crc32c(long off, long len) {
-      return target.crc32c(off, len);
-    }
-
-    @Override
-    public void poison(long off, long len) {
-      target.poison(off, len);
-    }
-
-    @Override
-    public List<Range> poisoned() {
-      return target.poisoned();
-    }
-
-    @Override
-    public FlushModel flushModel() {
-      return target.flushModel();
-    }
-
-    @Override
     public String describe() {
       return "bad-backup view of " + target.describe();
-    }
-
-    @Override
-    public void close() {
-      target.close();
     }
   }
 }
