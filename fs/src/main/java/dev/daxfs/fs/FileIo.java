@@ -82,14 +82,78 @@ final class FileIo {
     if (off < 0) {
       throw new ErrnoException(Errno.EINVAL, "negative read offset " + off);
     }
+    int done = readOptimistic(in, off, dst);
+    if (done < 0) {
+      vol.stats.lockedReads.increment();
+      done = readLocked(in, off, dst);
+    }
+    // Unlocked: a racing change may cost an atime update, which the locked re-check in
+    // updateAtime would have skipped anyway, or take one more look there.
+    if (wantsAtime(in, h)) {
+      updateAtime(in, h);
+    }
+    return done;
+  }
+
+  /**
+   * The read without taking a lock (see {@link SeqRwLock}): returns the bytes read, or -1
+   * with {@code dst} as it was when a writer held or took the I/O or the metadata lock
+   * meanwhile, or when anything unusual came up (a media error, data checksums to verify): the
+   * locked path then does the read again and reports what needs reporting. What was copied
+   * from a block that a racing writer freed and another reused is discarded with the rest.
+   */
+  private int readOptimistic(Inode in, long off, ByteBuffer dst) {
+    long ioStamp = in.io.readBegin();
+    long stamp = in.lock.readBegin();
+    if (((ioStamp | stamp) & 1) != 0) {
+      return -1;
+    }
+    int position = dst.position();
+    int limit = dst.limit();
+    try {
+      BlockMap blocks = in.blocks;
+      if (blocks.checksums()) {
+        return -1;
+      }
+      long size = in.size;
+      int done = 0;
+      if (off < size && dst.hasRemaining()) {
+        long end = off + Math.min(dst.remaining(), size - off);
+        for (long pos = off; pos < end; ) {
+          long page = pageOf(pos);
+          int a = (int) (pos - pageStart(page));
+          int n = (int) Math.min(PAGE - a, end - pos);
+          long e = blocks.get(page);
+          if (e == 0 || BlockMap.isUnwritten(e)) {
+            dst.put(ZEROS, 0, n);
+          } else {
+            dst.limit(dst.position() + n);
+            region.load(Layout.offset(BlockMap.block(e)) + a, dst);
+            dst.limit(limit);
+          }
+          pos += n;
+          done += n;
+        }
+      }
+      if (in.io.readValid(ioStamp) && in.lock.readValid(stamp)) {
+        return done;
+      }
+    } catch (RuntimeException e) {
+      // A torn view of the inode, or a real error: the locked path tells them apart.
+    }
+    dst.limit(limit);
+    dst.position(position);
+    return -1;
+  }
+
+  /** The read under the I/O and metadata locks, shared. */
+  private int readLocked(Inode in, long off, ByteBuffer dst) {
     int done = 0;
-    boolean touchAtime;
     in.io.readLock().lock();
     in.lock.readLock().lock();
     try {
       long size = in.size;
       if (off >= size || !dst.hasRemaining()) {
-        touchAtime = wantsAtime(in, h);
         return 0;
       }
       int want = (int) Math.min(dst.remaining(), size - off);
@@ -135,15 +199,11 @@ final class FileIo {
         pos += n;
         done += n;
       }
-      touchAtime = wantsAtime(in, h);
+      return done;
     } finally {
       in.lock.readLock().unlock();
       in.io.readLock().unlock();
     }
-    if (touchAtime) {
-      updateAtime(in, h);
-    }
-    return done;
   }
 
   private boolean wantsAtime(Inode in, FileHandle h) {

@@ -26,6 +26,12 @@ public final class FsStats {
   public final LongAdder inPlaceWrites = new LongAdder();
   /** Writes that went in place because copy-on-write found no free block. */
   public final LongAdder inPlaceForSpace = new LongAdder();
+  /**
+   * Reads that took the inode's locks: a writer was active, or the lock-free read met
+   * something it leaves to the locked path (data checksums, a media error). Lock-free reads are
+   * not counted: a shared counter would cost them the atomic they exist to avoid.
+   */
+  public final LongAdder lockedReads = new LongAdder();
   /** Data checksum mismatches found by reads. */
   public final LongAdder checksumErrors = new LongAdder();
   /** Media errors met by reads. */

@@ -2,7 +2,6 @@ package dev.daxfs.fs;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * An inode's DRAM state: its attributes, its block map, directory entries or symlink target,
@@ -40,11 +39,14 @@ final class Inode {
   /** S_IFMT bits, fixed at creation. */
   final int type;
 
-  /** The I/O lock: serializes writes, truncates and layout breaks against reads. */
-  final ReentrantReadWriteLock io = new ReentrantReadWriteLock();
+  /**
+   * The I/O lock: serializes writes, truncates and layout breaks against reads. Its sequence
+   * count lets read() run without it (see {@link FileIo#read}).
+   */
+  final SeqRwLock io = new SeqRwLock();
 
-  /** The metadata lock: guards the log and the DRAM state below. */
-  final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /** The metadata lock: guards the log and the DRAM state below; sequenced like {@link #io}. */
+  final SeqRwLock lock = new SeqRwLock();
 
   /** The inode's log; its tail is the commit point of single-inode operations. */
   InodeLog log;

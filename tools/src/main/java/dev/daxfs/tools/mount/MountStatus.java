@@ -101,6 +101,7 @@ final class MountStatus {
     m.put("etxtbsy_refusals", st.leaseRefusals.sum());
     m.put("in_place_writes", st.inPlaceWrites.sum());
     m.put("in_place_writes_for_space", st.inPlaceForSpace.sum());
+    m.put("locked_reads", st.lockedReads.sum());
     m.put("checksum_errors", st.checksumErrors.sum());
     m.put("media_errors", st.mediaErrors.sum());
     m.put("orphans_reaped", st.orphansReaped.sum());
