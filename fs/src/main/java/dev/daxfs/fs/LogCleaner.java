@@ -40,7 +40,7 @@ final class LogCleaner {
   /** The filesystem. */
   private final Volume vol;
 
-  /** Inodes a commit flagged, waiting for the worker. */
+  /** Inodes a commit flagged, from then until the worker has cleaned them. */
   private final Set<Inode> queued = ConcurrentHashMap.newKeySet();
 
   /** Wakes the worker. */
@@ -166,7 +166,6 @@ final class LogCleaner {
         return;
       }
       for (Inode in : queued) {
-        queued.remove(in);
         if (stopping) {
           return;
         }
@@ -175,6 +174,10 @@ final class LogCleaner {
         } catch (RuntimeException e) {
           // Cleaning is an optimisation: a failure (no space for a fresh log, a damaged inode)
           // leaves the log as it was, and the next commit may queue the inode again.
+        } finally {
+          // Queued until cleaned: the commits that meet the inode while its cleaning waits for
+          // the lock or runs find it queued and wake nobody (a wake-up is a system call).
+          queued.remove(in);
         }
       }
     }
