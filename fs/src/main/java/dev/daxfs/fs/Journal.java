@@ -3,8 +3,7 @@ package dev.daxfs.fs;
 import dev.daxfs.pmem.PmemRegion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -54,6 +53,9 @@ final class Journal {
   /** Sequence numbers of transactions, per lane; guarded by the lane lock. */
   private final long[] laneSequence = new long[LANES];
 
+  /** Where each lane's entries are assembled before they are stored; guarded by the lane lock. */
+  private final ByteBuffer[] laneEntries = new ByteBuffer[LANES];
+
   /** Fault injection for crash tests (never set on a mounted filesystem). */
   private final TestSwitches switches;
 
@@ -66,6 +68,7 @@ final class Journal {
     this.switches = switches;
     for (int i = 0; i < LANES; i++) {
       laneLocks[i] = new ReentrantLock();
+      laneEntries[i] = ByteBuffer.allocate(MAX_ENTRIES * ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
       laneSequence[i] = (mountCount & 0xFFFF) << 24;
     }
   }
@@ -173,10 +176,21 @@ final class Journal {
   }
 
   private static int entryCrc(long addr, long old, long seq, int lane) {
-    byte[] b = new byte[28];
-    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(addr).putLong(old).putLong(seq)
-        .putInt(lane);
-    return Crc.crc32c(b, 0, 28);
+    byte[] b = new byte[ENTRY_SIZE];
+    ByteBuffer e = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    return sealEntry(e, 0, addr, old, seq, lane);
+  }
+
+  /**
+   * Writes the entry for ({@code addr}, {@code old}, {@code seq}) at {@code at} in {@code b},
+   * its checksum included, and returns the checksum. The lane number is checksummed but not
+   * stored, so it first sits where the checksum goes.
+   */
+  private static int sealEntry(ByteBuffer b, int at, long addr, long old, long seq, int lane) {
+    b.putLong(at, addr).putLong(at + 8, old).putLong(at + 16, seq).putInt(at + 24, lane);
+    int crc = Crc.crc32c(b.array(), at, 28);
+    b.putInt(at + 24, crc).putInt(at + 28, 0);
+    return crc;
   }
 
   /** A set of 8-byte word updates that becomes durable all at once, or not at all. */
@@ -184,8 +198,14 @@ final class Journal {
     /** This transaction's lane; its lock is held until {@link #close}. */
     private final int lane;
 
-    /** Word offset to new value, in the order first set. */
-    private final Map<Long, Long> updates = new LinkedHashMap<>();
+    /** Word offsets, in the order first set; the first {@link #count}. */
+    private long[] offsets = new long[4];
+
+    /** The new value of each word in {@link #offsets}. */
+    private long[] values = new long[4];
+
+    /** Words set. */
+    private int count;
 
     /** Set once commit has run, to refuse reuse. */
     private boolean done;
@@ -202,10 +222,22 @@ final class Journal {
       if ((offset & 7) != 0) {
         throw new IllegalArgumentException("journal words must be 8-byte aligned: " + offset);
       }
-      updates.put(offset, value);
-      if (updates.size() > MAX_ENTRIES) {
+      for (int i = 0; i < count; i++) {
+        if (offsets[i] == offset) {
+          values[i] = value;
+          return this;
+        }
+      }
+      if (count == MAX_ENTRIES) {
         throw new IllegalStateException("transaction exceeds " + MAX_ENTRIES + " words");
       }
+      if (count == offsets.length) {
+        offsets = Arrays.copyOf(offsets, count * 2);
+        values = Arrays.copyOf(values, count * 2);
+      }
+      offsets[count] = offset;
+      values[count] = value;
+      count++;
       return this;
     }
 
@@ -215,30 +247,26 @@ final class Journal {
         throw new IllegalStateException("transaction already committed");
       }
       done = true;
-      if (updates.isEmpty()) {
+      if (count == 0) {
         return;
       }
       long seq = ++laneSequence[lane];
       long off = laneOffset(lane);
       boolean journaled = !switches.skipJournal;
       if (journaled) {
-        ByteBuffer b = ByteBuffer.allocate(updates.size() * ENTRY_SIZE)
-            .order(ByteOrder.LITTLE_ENDIAN);
-        for (Map.Entry<Long, Long> u : updates.entrySet()) {
-          long addr = u.getKey();
-          long old = region.loadLong(addr);
-          b.putLong(addr).putLong(old).putLong(seq).putInt(entryCrc(addr, old, seq, lane))
-              .putInt(0);
+        ByteBuffer b = laneEntries[lane];
+        for (int i = 0; i < count; i++) {
+          sealEntry(b, i * ENTRY_SIZE, offsets[i], region.loadLong(offsets[i]), seq, lane);
         }
-        region.storePersist(off + HEADER, b.array(), 0, b.capacity());
-        long state = (seq << 8) | updates.size();
+        region.storePersist(off + HEADER, b.array(), 0, count * ENTRY_SIZE);
+        long state = (seq << 8) | count;
         region.storeLong(off, TaggedWord.encode(state & TaggedWord.MAX_VALUE,
             TaggedWord.salt(TaggedWord.SALT_JOURNAL, lane)));
         region.persist(off, 8);
       }
-      for (Map.Entry<Long, Long> u : updates.entrySet()) {
-        region.storeLong(u.getKey(), u.getValue());
-        region.flush(u.getKey(), 8);
+      for (int i = 0; i < count; i++) {
+        region.storeLong(offsets[i], values[i]);
+        region.flush(offsets[i], 8);
       }
       region.fence();
       if (journaled) {

@@ -4,9 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One operation's changes on their way to media. Entries are appended to the logs of the
@@ -49,8 +47,15 @@ final class Txn implements Inode.Freed {
 
   private int appendedCount;
 
-  /** Extra words to set in the commit (slot valid and orphan words), by region offset. */
-  private Map<Long, Long> words = Map.of();
+  /**
+   * Extra words to set in the commit (slot valid and orphan words): region offsets and values,
+   * the first {@link #wordCount}; null until the first.
+   */
+  private long[] wordOffsets;
+
+  private long[] wordValues;
+
+  private int wordCount;
 
   /** Blocks to free once committed, as runs: starts and lengths, merged when adjacent. */
   private long[] freeStarts = new long[2];
@@ -104,10 +109,23 @@ final class Txn implements Inode.Freed {
 
   /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
   void word(long offset, long value) {
-    if (words.isEmpty()) {
-      words = new LinkedHashMap<>();
+    if (wordOffsets == null) {
+      wordOffsets = new long[2];
+      wordValues = new long[2];
     }
-    words.put(offset, value);
+    for (int i = 0; i < wordCount; i++) {
+      if (wordOffsets[i] == offset) {
+        wordValues[i] = value;
+        return;
+      }
+    }
+    if (wordCount == wordOffsets.length) {
+      wordOffsets = Arrays.copyOf(wordOffsets, wordCount * 2);
+      wordValues = Arrays.copyOf(wordValues, wordCount * 2);
+    }
+    wordOffsets[wordCount] = offset;
+    wordValues[wordCount] = value;
+    wordCount++;
   }
 
   /** Frees {@code [start, start+len)} after the commit (blocks no longer referenced). */
@@ -154,12 +172,12 @@ final class Txn implements Inode.Freed {
   /** Makes everything appended durable and visible, then updates DRAM. */
   void commit() {
     finish();
-    if (touchedCount == 0 && words.isEmpty()) {
+    if (touchedCount == 0 && wordCount == 0) {
       runAfter();
       return;
     }
     boolean fence = !vol.switches.skipTailFence;
-    if (touchedCount == 1 && words.isEmpty()) {
+    if (touchedCount == 1 && wordCount == 0) {
       Inode in = touched[0];
       in.log.commit(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, fence);
     } else {
@@ -173,8 +191,8 @@ final class Txn implements Inode.Freed {
             tx.set(vol.inodes.slotOffset(in.ino) + InodeTable.TAIL, in.log.pendingTailWord());
           }
         }
-        for (Map.Entry<Long, Long> w : words.entrySet()) {
-          tx.set(w.getKey(), w.getValue());
+        for (int i = 0; i < wordCount; i++) {
+          tx.set(wordOffsets[i], wordValues[i]);
         }
         tx.commit();
       }
@@ -258,7 +276,7 @@ final class Txn implements Inode.Freed {
    * only at some later persist; then applies as {@link #commit} does.
    */
   void commitWithoutPersist() {
-    if (touchedCount != 1 || !words.isEmpty()) {
+    if (touchedCount != 1 || wordCount != 0) {
       throw new IllegalStateException("only a single-inode change can be left unpersisted");
     }
     finish();
@@ -294,7 +312,7 @@ final class Txn implements Inode.Freed {
   }
 
   boolean isEmpty() {
-    return touchedCount == 0 && words.isEmpty();
+    return touchedCount == 0 && wordCount == 0;
   }
 
   /** Whether entries were appended to {@code in}'s log (its log has pending bytes). */

@@ -22,46 +22,52 @@ final class Xattrs {
   /** Most bytes of names and values one inode may hold (else ENOSPC), as ext4's one block. */
   static final int MAX_TOTAL = 64 * 1024;
 
-  /** Attributes by name. */
-  private final TreeMap<String, byte[]> values = new TreeMap<>();
+  /** An attribute's value and the log entry that set it. */
+  private record Value(byte[] bytes, LogLiveness.Ref setter) {}
 
-  /** The log entry that set each attribute. */
-  private final java.util.HashMap<String, LogLiveness.Ref> refs = new java.util.HashMap<>();
+  /** Attributes by name; null until the first (most inodes never have one). */
+  private TreeMap<String, Value> values;
 
   /** Sum of name and value lengths. */
   private int total;
 
   byte[] get(String name) {
-    return values.get(name);
+    Value v = values == null ? null : values.get(name);
+    return v == null ? null : v.bytes();
   }
 
   boolean contains(String name) {
-    return values.containsKey(name);
+    return values != null && values.containsKey(name);
   }
 
   /** Sets {@code name}; returns the log entry that set its previous value, or null. */
   LogLiveness.Ref set(String name, byte[] value, LogLiveness.Ref ref) {
-    byte[] old = values.put(name, value);
-    if (old != null) {
-      total -= cost(name, old);
+    if (values == null) {
+      values = new TreeMap<>();
     }
-    total += cost(name, value);
-    return refs.put(name, ref);
+    Value old = values.put(name, new Value(value, ref));
+    if (old == null) {
+      total += cost(name, value);
+      return null;
+    }
+    total += cost(name, value) - cost(name, old.bytes());
+    return old.setter();
   }
 
   /** Removes {@code name}; returns the log entry that had set it, or null. */
   LogLiveness.Ref remove(String name) {
-    byte[] old = values.remove(name);
-    if (old != null) {
-      total -= cost(name, old);
+    Value old = values == null ? null : values.remove(name);
+    if (old == null) {
+      return null;
     }
-    return refs.remove(name);
+    total -= cost(name, old.bytes());
+    return old.setter();
   }
 
   /** Bytes the inode would hold after setting {@code name} to a value of {@code len} bytes. */
   int totalAfterSet(String name, int len) {
-    byte[] old = values.get(name);
-    return total - (old == null ? 0 : cost(name, old)) + cost(name, new byte[0]) + len;
+    byte[] old = get(name);
+    return total - (old == null ? 0 : cost(name, old)) + name.length() + len;
   }
 
   private static int cost(String name, byte[] value) {
@@ -69,10 +75,10 @@ final class Xattrs {
   }
 
   List<String> names() {
-    return new ArrayList<>(values.keySet());
+    return values == null ? new ArrayList<>() : new ArrayList<>(values.keySet());
   }
 
   int size() {
-    return values.size();
+    return values == null ? 0 : values.size();
   }
 }
