@@ -11,9 +11,10 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Locking, in the order they are taken:
  * <ol>
- *   <li>{@link #io}, the I/O lock (Linux's i_rwsem for data): read() holds it shared; write,
- *       truncate, fallocate and the orphan reaper hold it exclusively. A layout break runs
- *       under it.
+ *   <li>{@link #io}, the I/O lock (Linux's i_rwsem for data): write, truncate, fallocate and
+ *       the orphan reaper hold it exclusively. A layout break runs under it. read() holds it
+ *       shared, or reads without it and checks its sequence count (and the metadata lock's)
+ *       afterwards: a read that overlapped any exclusive holder is done again under the locks.
  *   <li>the DAX address space's invalidate lock, then its entry locks (faults and slow-path
  *       pins take the invalidate lock shared; a layout break takes it exclusively).
  *   <li>{@link #lock}, the metadata lock (XFS's ilock): guards the log and every field below
