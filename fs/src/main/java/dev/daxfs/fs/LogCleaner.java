@@ -26,13 +26,17 @@ import java.util.concurrent.Semaphore;
  * </ul>
  *
  * <p>Both run under the inode's metadata lock, which every log append takes, including DAX
- * faults. A background worker cleans inodes that commits report; {@link #clean} is the
- * on-demand call. A crash at any fence leaves either the old log or the new one.
+ * faults. A commit fast-cleans an inode without a block map itself and reports the others to a
+ * background worker; {@link #clean} is the on-demand call. A crash at any fence leaves either
+ * the old log or the new one.
  */
 final class LogCleaner {
 
   /** Logs shorter than this are never cleaned. */
   static final int MIN_PAGES = 4;
+
+  /** The mapping entries of an inode without a block map. */
+  private static final long[] NO_ENTRIES = new long[0];
 
   /** Most next pointers one fast clean changes (one journal transaction holds them all). */
   private static final int MAX_UNLINKS = Journal.MAX_ENTRIES - 2;
@@ -96,7 +100,7 @@ final class LogCleaner {
    */
   private static long[] mappingEntries(Inode in) {
     if (in.blocks == null) {
-      return new long[0];
+      return NO_ENTRIES;
     }
     long[][] acc = {new long[(int) Math.min(Math.max(16, in.blocks.mappedPages()), 1 << 24)]};
     int[] n = {0};
@@ -144,9 +148,30 @@ final class LogCleaner {
     return bytes;
   }
 
-  /** Called after a commit touched {@code in} (metadata lock held): queues it if due. */
+  /**
+   * Called after a commit touched {@code in} (metadata lock held): cleans or queues it if due.
+   * An inode without a block map (a directory, a symlink) is fast-cleaned right here, as NOVA's
+   * fast GC runs in the foreground: it costs a look at a few pages, while handing the inode to
+   * the worker would cost two lock hand-offs between threads that both want its lock (a
+   * directory under a stream of creates is cleaned every few hundred of them).
+   */
   void committed(Inode in) {
-    if (!stopping && vol.options.backgroundCleaning && worthCleaning(in) && queued.add(in)) {
+    if (stopping || !vol.options.backgroundCleaning || !worthCleaning(in)) {
+      return;
+    }
+    if (in.blocks == null) {
+      if (in.evicted || in.damage != null) {
+        return;
+      }
+      Result r = fast(in, NO_ENTRIES);
+      in.logPagesAtLastClean = in.log.pageCount();
+      counted(r);
+      long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
+      if (in.log.pageCount() < MIN_PAGES || liveBytes(in, NO_ENTRIES) * 2 >= capacity) {
+        return; // nothing left for a rewrite to gain
+      }
+    }
+    if (queued.add(in)) {
       synchronized (this) {
         if (worker == null) {
           worker = new Thread(this::run, "daxfs-log-cleaner");
@@ -218,13 +243,17 @@ final class LogCleaner {
         r = r.plus(rewrite(in));
       }
       in.logPagesAtLastClean = in.log.pageCount();
-      if (r.pagesFreedFast > 0 || r.pagesFreedThorough > 0) {
-        vol.stats.logCleanings.increment();
-        vol.stats.logPagesFreed.add(r.pagesFreedFast + r.pagesFreedThorough);
-      }
+      counted(r);
       return r;
     } finally {
       in.lock.writeLock().unlock();
+    }
+  }
+
+  private void counted(Result r) {
+    if (r.pagesFreedFast > 0 || r.pagesFreedThorough > 0) {
+      vol.stats.logCleanings.increment();
+      vol.stats.logPagesFreed.add(r.pagesFreedFast + r.pagesFreedThorough);
     }
   }
 

@@ -47,6 +47,8 @@ final class LogLiveness {
     int bytes;
     /** Tombstones with an entry on this page. */
     final List<Tombstone> tombstones = new ArrayList<>(0);
+    /** Scratch mark of {@link #collectible} and {@link #forget}; false between calls. */
+    boolean marked;
 
     Page(long block) {
       this.block = block;
@@ -65,6 +67,8 @@ final class LogLiveness {
     int reasons;
     /** Of {@link #reasons}, how many come from tombstones it is the removing side of. */
     int tombstoneReasons;
+    /** The {@link #collectible} call that last counted it, so that it counts once per call. */
+    int countedIn;
 
     Ref(Page page, long offset, int length) {
       this.page = page;
@@ -90,6 +94,9 @@ final class LogLiveness {
 
   /** Bytes of all entries. */
   private long bytes;
+
+  /** Calls of {@link #collectible} so far: the stamp of the current one. */
+  private int collections;
 
 
   /** A new entry of {@code length} bytes at region offset {@code offset}; not yet live. */
@@ -167,34 +174,28 @@ final class LogLiveness {
    * goes too. Computed to a fixpoint.
    */
   List<Page> collectible(List<Page> candidates) {
-    java.util.Set<Page> set = new java.util.LinkedHashSet<>();
+    int stamp = ++collections;
+    List<Page> going = new ArrayList<>();
     for (Page p : candidates) {
       // Each entry once, however many tombstones it is part of (an overwritten attribute's
       // value is the removing side of one pair and the added side of the next).
-      java.util.Set<Ref> tombOnly = java.util.Collections.newSetFromMap(
-          new java.util.IdentityHashMap<>());
-      for (Tombstone t : p.tombstones) {
-        for (Ref r : new Ref[] {t.added(), t.removed()}) {
-          if (r.page == p && r.reasons > 0 && r.reasons == r.tombstoneReasons) {
-            tombOnly.add(r);
-          }
-        }
-      }
       int tombBytes = 0;
-      for (Ref r : tombOnly) {
-        tombBytes += r.length;
+      for (Tombstone t : p.tombstones) {
+        tombBytes += onlyTombstoned(t.added(), p, stamp) + onlyTombstoned(t.removed(), p, stamp);
       }
       if (p.liveBytes == tombBytes) {
-        set.add(p);
+        p.marked = true;
+        going.add(p);
       }
     }
     boolean changed = true;
     while (changed) {
       changed = false;
-      for (java.util.Iterator<Page> it = set.iterator(); it.hasNext(); ) {
+      for (java.util.Iterator<Page> it = going.iterator(); it.hasNext(); ) {
         Page p = it.next();
         for (Tombstone t : p.tombstones) {
-          if (!set.contains(t.added().page) || !set.contains(t.removed().page)) {
+          if (!t.added().page.marked || !t.removed().page.marked) {
+            p.marked = false;
             it.remove();
             changed = true;
             break;
@@ -202,7 +203,22 @@ final class LogLiveness {
         }
       }
     }
-    return new ArrayList<>(set);
+    for (Page p : going) {
+      p.marked = false;
+    }
+    return going;
+  }
+
+  /**
+   * The length of {@code r} if it lies on {@code p}, is live only through tombstones, and was
+   * not counted yet in call {@code stamp}; else 0.
+   */
+  private static int onlyTombstoned(Ref r, Page p, int stamp) {
+    if (r.page != p || r.countedIn == stamp || r.reasons <= 0 || r.reasons != r.tombstoneReasons) {
+      return 0;
+    }
+    r.countedIn = stamp;
+    return r.length;
   }
 
   /** Pages unlinked from the chain: forget them and the tombstones they held. */
@@ -214,15 +230,24 @@ final class LogLiveness {
       if (lastPage == p) {
         lastPage = null;
       }
+      p.marked = true;
     }
+    // The pages that stay drop the tombstones they shared with a page that went.
+    List<Page> staying = new ArrayList<>();
     for (Page p : gone) {
-      for (Tombstone t : new ArrayList<>(p.tombstones)) {
+      for (Tombstone t : p.tombstones) {
         Page other = t.added().page == p ? t.removed().page : t.added().page;
-        if (other != p) {
-          other.tombstones.remove(t);
+        if (!other.marked && !staying.contains(other)) {
+          staying.add(other);
         }
       }
+    }
+    for (Page p : staying) {
+      p.tombstones.removeIf(t -> t.added().page.marked || t.removed().page.marked);
+    }
+    for (Page p : gone) {
       p.tombstones.clear();
+      p.marked = false;
     }
   }
 }
