@@ -26,14 +26,20 @@ import java.util.concurrent.Semaphore;
  * </ul>
  *
  * <p>Both run under the inode's metadata lock, which every log append takes, including DAX
- * faults. A commit fast-cleans an inode without a block map itself and reports the others to a
- * background worker; {@link #clean} is the on-demand call. A crash at any fence leaves either
- * the old log or the new one.
+ * faults. A commit fast-cleans directories, symlinks and small files itself and reports the
+ * others to a background worker; {@link #clean} is the on-demand call. A crash at any fence
+ * leaves either the old log or the new one.
  */
 final class LogCleaner {
 
   /** Logs shorter than this are never cleaned. */
   static final int MIN_PAGES = 4;
+
+  /**
+   * Files mapping at most this many pages are fast-cleaned by the committing thread: counting
+   * their mapping entries costs less than waking the worker and handing it the inode's lock.
+   */
+  static final int FOREGROUND_MAPPED_PAGES = 64;
 
   /** The mapping entries of an inode without a block map. */
   private static final long[] NO_ENTRIES = new long[0];
@@ -150,24 +156,26 @@ final class LogCleaner {
 
   /**
    * Called after a commit touched {@code in} (metadata lock held): cleans or queues it if due.
-   * An inode without a block map (a directory, a symlink) is fast-cleaned right here, as NOVA's
-   * fast GC runs in the foreground: it costs a look at a few pages, while handing the inode to
-   * the worker would cost two lock hand-offs between threads that both want its lock (a
-   * directory under a stream of creates is cleaned every few hundred of them).
+   * A directory, a symlink or a small file is fast-cleaned right here, as NOVA's fast GC runs
+   * in the foreground: it costs a look at a few pages, while handing the inode to the worker
+   * would cost a wake-up and two lock hand-offs between threads that both want its lock (a
+   * directory under a stream of creates is cleaned every few hundred of them). Large files
+   * go to the worker, which counts their mapping entries off the write path.
    */
   void committed(Inode in) {
     if (stopping || !vol.options.backgroundCleaning || !worthCleaning(in)) {
       return;
     }
-    if (in.blocks == null) {
+    if (in.blocks == null || in.blocks.mappedPages() <= FOREGROUND_MAPPED_PAGES) {
       if (in.evicted || in.damage != null) {
         return;
       }
-      Result r = fast(in, NO_ENTRIES);
+      long[] mapping = mappingEntries(in);
+      Result r = fast(in, mapping);
       in.logPagesAtLastClean = in.log.pageCount();
       counted(r);
       long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-      if (in.log.pageCount() < MIN_PAGES || liveBytes(in, NO_ENTRIES) * 2 >= capacity) {
+      if (in.log.pageCount() < MIN_PAGES || liveBytes(in, mapping) * 2 >= capacity) {
         return; // nothing left for a rewrite to gain
       }
     }
