@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * stress-ng's filesystem stressors (Debian's package, a standard third-party exerciser) on a
  * daxfs mount, each with its own verification on ({@code --verify}): random sequences of
  * creates, renames, links, reads and writes checked against what was written, holes punched
- * and filled, extended attributes, locks, mmap through the mount, deep and wide directories.
- * A stressor must run (not skip itself for want of a feature) and pass; after them all the
- * mount unmounts cleanly and fsck finds the region consistent.
+ * and filled, extended attributes, locks, mmap through the mount, deep and wide directories,
+ * names made of every byte a name may hold. A stressor must run (not skip itself for want of
+ * a feature) and pass; after them all the mount unmounts cleanly and fsck finds the region
+ * consistent.
  *
  * <p>Budget: {@code -Ddaxfs.stressng.seconds} per stressor (default 2).
  */
@@ -71,7 +72,7 @@ class MountStressNgTest {
       "hdd", "seek", "readahead", "io", "iomix", "fallocate", "fpunch", "copy-file",
       "sync-file", "mmap",
       // names and the tree
-      "dir", "dirdeep", "dirmany", "dentry", "getdent", "link", "symlink", "rename",
+      "dir", "dirdeep", "dirmany", "dentry", "getdent", "filename", "link", "symlink", "rename",
       "open",
       // attributes, ownership, times, xattrs
       "chmod", "chown", "utime", "fstat", "xattr", "inode-flags", "file-ioctl",

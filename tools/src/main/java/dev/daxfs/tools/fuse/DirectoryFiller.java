@@ -14,11 +14,12 @@ public interface DirectoryFiller {
   /**
    * Adds one entry.
    *
-   * @param name the entry's name ("." and ".." included, if the filesystem lists them)
+   * @param name the entry's name, its bytes ("." and ".." included, if the filesystem lists
+   *     them)
    * @param ino its inode number
    * @param mode its file type bits (the permission bits are ignored)
    * @param nextOffset where a later readdir continues after this entry; positive
    * @return false when the reply is full and the entry was not added
    */
-  boolean add(String name, long ino, int mode, long nextOffset);
+  boolean add(byte[] name, long ino, int mode, long nextOffset);
 }

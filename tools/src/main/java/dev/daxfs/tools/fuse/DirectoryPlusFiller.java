@@ -16,5 +16,5 @@ public interface DirectoryPlusFiller {
    * @param nextOffset where a later readdirplus continues after this entry; positive
    * @return false when the reply is full and the entry was not added (no lookup was counted)
    */
-  boolean add(String name, FuseEntry entry, long nextOffset);
+  boolean add(byte[] name, FuseEntry entry, long nextOffset);
 }

@@ -165,7 +165,13 @@ final class Dispatcher {
     }
   }
 
-  private static String name(Pointer p) {
+  /** A name or symlink target: its bytes (see {@link FuseFilesystem} on names). */
+  private static byte[] name(Pointer p) {
+    return LibFuse.bytes(p);
+  }
+
+  /** An extended attribute name. */
+  private static String xattrName(Pointer p) {
     return LibFuse.string(p);
   }
 
@@ -341,7 +347,8 @@ final class Dispatcher {
 
   private void bindOptional() {
     Class<?> ctx = FuseContext.class;
-    Class<?> str = String.class;
+    Class<?> bytes = byte[].class;
+    Class<?> xname = String.class;
     Class<?> j = long.class;
     Class<?> i = int.class;
     Class<?> buf = ByteBuffer.class;
@@ -359,43 +366,43 @@ final class Dispatcher {
             }
           }));
     }
-    if (overrides("mknod", ctx, j, str, i, j)) {
+    if (overrides("mknod", ctx, j, bytes, i, j)) {
       bind(LowLevelOp.MKNOD, (MknodCb) (req, parent, name, mode, rdev) ->
           serve(req, LowLevelOp.MKNOD, r -> replyEntry(r,
               positive(fs.mknod(r, parent, name(name), mode, rdev), LowLevelOp.MKNOD))));
     }
-    if (overrides("mkdir", ctx, j, str, i)) {
+    if (overrides("mkdir", ctx, j, bytes, i)) {
       bind(LowLevelOp.MKDIR, (MkdirCb) (req, parent, name, mode) ->
           serve(req, LowLevelOp.MKDIR, r -> replyEntry(r,
               positive(fs.mkdir(r, parent, name(name), mode), LowLevelOp.MKDIR))));
     }
-    if (overrides("unlink", ctx, j, str)) {
+    if (overrides("unlink", ctx, j, bytes)) {
       bind(LowLevelOp.UNLINK, (ReqInoNameCb) (req, parent, name) ->
           serve(req, LowLevelOp.UNLINK, r -> {
             fs.unlink(r, parent, name(name));
             replyOk(r);
           }));
     }
-    if (overrides("rmdir", ctx, j, str)) {
+    if (overrides("rmdir", ctx, j, bytes)) {
       bind(LowLevelOp.RMDIR, (ReqInoNameCb) (req, parent, name) ->
           serve(req, LowLevelOp.RMDIR, r -> {
             fs.rmdir(r, parent, name(name));
             replyOk(r);
           }));
     }
-    if (overrides("symlink", ctx, j, str, str)) {
+    if (overrides("symlink", ctx, j, bytes, bytes)) {
       bind(LowLevelOp.SYMLINK, (SymlinkCb) (req, link, parent, name) ->
           serve(req, LowLevelOp.SYMLINK, r -> replyEntry(r, positive(
               fs.symlink(r, parent, name(name), name(link)), LowLevelOp.SYMLINK))));
     }
-    if (overrides("rename", ctx, j, str, j, str, i)) {
+    if (overrides("rename", ctx, j, bytes, j, bytes, i)) {
       bind(LowLevelOp.RENAME, (RenameCb) (req, parent, name, newParent, newName, flags) ->
           serve(req, LowLevelOp.RENAME, r -> {
             fs.rename(r, parent, name(name), newParent, name(newName), flags);
             replyOk(r);
           }));
     }
-    if (overrides("link", ctx, j, j, str)) {
+    if (overrides("link", ctx, j, j, bytes)) {
       bind(LowLevelOp.LINK, (LinkCb) (req, ino, newParent, newName) ->
           serve(req, LowLevelOp.LINK, r -> replyEntry(r,
               positive(fs.link(r, ino, newParent, name(newName)), LowLevelOp.LINK))));
@@ -476,17 +483,17 @@ final class Dispatcher {
             }
           }));
     }
-    if (overrides("setxattr", ctx, j, str, buf, i)) {
+    if (overrides("setxattr", ctx, j, xname, buf, i)) {
       bind(LowLevelOp.SETXATTR, (SetxattrCb) (req, ino, name, value, size, flags) ->
           serve(req, LowLevelOp.SETXATTR, r -> {
-            fs.setxattr(r, ino, name(name), view(value, size), flags);
+            fs.setxattr(r, ino, xattrName(name), view(value, size), flags);
             replyOk(r);
           }));
     }
-    if (overrides("getxattr", ctx, j, str)) {
+    if (overrides("getxattr", ctx, j, xname)) {
       bind(LowLevelOp.GETXATTR, (GetxattrCb) (req, ino, name, size) ->
           serve(req, LowLevelOp.GETXATTR, r -> {
-            byte[] value = fs.getxattr(r, ino, name(name));
+            byte[] value = fs.getxattr(r, ino, xattrName(name));
             if (value == null) {
               throw new FuseException(Errno.ENODATA);
             }
@@ -498,10 +505,10 @@ final class Dispatcher {
           serve(req, LowLevelOp.LISTXATTR,
               r -> replyXattr(r, nulSeparated(fs.listxattr(r, ino)), size)));
     }
-    if (overrides("removexattr", ctx, j, str)) {
+    if (overrides("removexattr", ctx, j, xname)) {
       bind(LowLevelOp.REMOVEXATTR, (ReqInoNameCb) (req, ino, name) ->
           serve(req, LowLevelOp.REMOVEXATTR, r -> {
-            fs.removexattr(r, ino, name(name));
+            fs.removexattr(r, ino, xattrName(name));
             replyOk(r);
           }));
     }
@@ -512,7 +519,7 @@ final class Dispatcher {
             replyOk(r);
           }));
     }
-    if (overrides("create", ctx, j, str, i, i)) {
+    if (overrides("create", ctx, j, bytes, i, i)) {
       bind(LowLevelOp.CREATE, (CreateCb) (req, parent, name, mode, fi) ->
           serve(req, LowLevelOp.CREATE, r -> {
             Created c = fs.create(r, parent, name(name), mode, fi.getInt(Layouts.FI_FLAGS));

@@ -26,7 +26,10 @@ import java.util.List;
  * succeeds, fsync and flush succeed, fallocate and the xattr calls fail with EOPNOTSUPP, lseek
  * for holes sees one data extent, readdirplus is not used).
  *
- * <p><b>Names</b> are decoded from and encoded to UTF-8.
+ * <p><b>Names</b> of directory entries and symlink targets are the bytes the kernel passes,
+ * with no character set: Linux allows any bytes but '/' and NUL in a name, so decoding them
+ * would merge names that differ only in bytes that are not valid UTF-8. Extended attribute
+ * names are strings (UTF-8).
  */
 public interface FuseFilesystem {
   /** The root directory's inode number. */
@@ -39,7 +42,7 @@ public interface FuseFilesystem {
   default void destroy() {}
 
   /** Looks up {@code name} in directory {@code parent}: ENOENT or a negative entry if absent. */
-  FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException;
+  FuseEntry lookup(FuseContext ctx, long parent, byte[] name) throws FuseException;
 
   /** Drops {@code nlookup} kernel references to {@code ino}. Cannot fail. */
   default void forget(long ino, long nlookup) {}
@@ -63,34 +66,34 @@ public interface FuseFilesystem {
   }
 
   /** The target of symbolic link {@code ino}. */
-  default String readlink(FuseContext ctx, long ino) throws FuseException {
+  default byte[] readlink(FuseContext ctx, long ino) throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Creates a regular file, device node, fifo or socket; {@code mode} includes the type. */
-  default FuseEntry mknod(FuseContext ctx, long parent, String name, int mode, long rdev)
+  default FuseEntry mknod(FuseContext ctx, long parent, byte[] name, int mode, long rdev)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Creates a directory; {@code mode} holds the permission bits. */
-  default FuseEntry mkdir(FuseContext ctx, long parent, String name, int mode)
+  default FuseEntry mkdir(FuseContext ctx, long parent, byte[] name, int mode)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Removes a non-directory name; the inode lives on while open or referenced. */
-  default void unlink(FuseContext ctx, long parent, String name) throws FuseException {
+  default void unlink(FuseContext ctx, long parent, byte[] name) throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Removes an empty directory. */
-  default void rmdir(FuseContext ctx, long parent, String name) throws FuseException {
+  default void rmdir(FuseContext ctx, long parent, byte[] name) throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Creates symbolic link {@code name} pointing at {@code target}. */
-  default FuseEntry symlink(FuseContext ctx, long parent, String name, String target)
+  default FuseEntry symlink(FuseContext ctx, long parent, byte[] name, byte[] target)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
@@ -101,13 +104,13 @@ public interface FuseFilesystem {
    * {@link LinuxFlags#RENAME_EXCHANGE} (swap two existing names); EINVAL for flags not handled.
    */
   default void rename(
-      FuseContext ctx, long parent, String name, long newParent, String newName, int flags)
+      FuseContext ctx, long parent, byte[] name, long newParent, byte[] newName, int flags)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
 
   /** Adds hard link {@code newName} in {@code newParent} to inode {@code ino}. */
-  default FuseEntry link(FuseContext ctx, long ino, long newParent, String newName)
+  default FuseEntry link(FuseContext ctx, long ino, long newParent, byte[] newName)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }
@@ -230,7 +233,7 @@ public interface FuseFilesystem {
   }
 
   /** Creates and opens a regular file in one step (open with O_CREAT). */
-  default Created create(FuseContext ctx, long parent, String name, int mode, int flags)
+  default Created create(FuseContext ctx, long parent, byte[] name, int mode, int flags)
       throws FuseException {
     throw new FuseException(Errno.ENOSYS);
   }

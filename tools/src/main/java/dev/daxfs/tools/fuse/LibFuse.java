@@ -34,10 +34,17 @@ final class LibFuse {
 
   /** NUL-terminated UTF-8 bytes of {@code s}. */
   static byte[] cString(String s) {
-    byte[] utf8 = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] c = new byte[utf8.length + 1];
-    System.arraycopy(utf8, 0, c, 0, utf8.length);
-    return c;
+    return cString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** {@code bytes} followed by a NUL. */
+  static byte[] cString(byte[] bytes) {
+    return java.util.Arrays.copyOf(bytes, bytes.length + 1);
+  }
+
+  /** The bytes of the NUL-terminated string at {@code p}, as they are (no character set). */
+  static byte[] bytes(Pointer p) {
+    return p.getByteArray(0, (int) p.indexOf(0, (byte) 0));
   }
 
   /** The UTF-8 string at {@code p} (NUL-terminated). */

@@ -22,7 +22,6 @@ import dev.daxfs.tools.fuse.FuseStatfs;
 import dev.daxfs.tools.fuse.LinuxFlags;
 import dev.daxfs.tools.fuse.TimeUpdate;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -177,7 +176,7 @@ public final class DaxFsFuse implements FuseFilesystem {
     return false;
   }
 
-  private static Name name(String name) throws FuseException {
+  private static Name name(byte[] name) throws FuseException {
     return call(() -> Name.of(name));
   }
 
@@ -206,12 +205,12 @@ public final class DaxFsFuse implements FuseFilesystem {
   }
 
   @Override
-  public FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException {
+  public FuseEntry lookup(FuseContext ctx, long parent, byte[] name) throws FuseException {
     Cred c = cred(ctx);
     Name n = name(name);
     for (int attempt = 0; ; attempt++) {
       if (attempt == LOOKUP_ATTEMPTS) {
-        throw new FuseException(Errno.ESTALE.number(), name + " kept being replaced while it "
+        throw new FuseException(Errno.ESTALE.number(), n + " kept being replaced while it "
             + "was looked up");
       }
       Attr a;
@@ -307,53 +306,52 @@ public final class DaxFsFuse implements FuseFilesystem {
   // ---- names -----------------------------------------------------------------------------
 
   @Override
-  public FuseEntry mknod(FuseContext ctx, long parent, String name, int mode, long rdev)
+  public FuseEntry mknod(FuseContext ctx, long parent, byte[] name, int mode, long rdev)
       throws FuseException {
     Name n = name(name);
     return referenced(call(() -> fs.mknod(cred(ctx), parent, n, mode, rdev)));
   }
 
   @Override
-  public FuseEntry mkdir(FuseContext ctx, long parent, String name, int mode)
+  public FuseEntry mkdir(FuseContext ctx, long parent, byte[] name, int mode)
       throws FuseException {
     Name n = name(name);
     return referenced(call(() -> fs.mkdir(cred(ctx), parent, n, mode & 07777)));
   }
 
   @Override
-  public FuseEntry symlink(FuseContext ctx, long parent, String name, String target)
+  public FuseEntry symlink(FuseContext ctx, long parent, byte[] name, byte[] target)
       throws FuseException {
     Name n = name(name);
-    byte[] t = target.getBytes(StandardCharsets.UTF_8);
-    return referenced(call(() -> fs.symlink(cred(ctx), parent, n, t)));
+    return referenced(call(() -> fs.symlink(cred(ctx), parent, n, target)));
   }
 
   @Override
-  public FuseEntry link(FuseContext ctx, long ino, long newParent, String newName)
+  public FuseEntry link(FuseContext ctx, long ino, long newParent, byte[] newName)
       throws FuseException {
     Name n = name(newName);
     return referenced(call(() -> fs.link(cred(ctx), ino, newParent, n)));
   }
 
   @Override
-  public String readlink(FuseContext ctx, long ino) throws FuseException {
-    return new String(call(() -> fs.readlink(cred(ctx), ino)), StandardCharsets.UTF_8);
+  public byte[] readlink(FuseContext ctx, long ino) throws FuseException {
+    return call(() -> fs.readlink(cred(ctx), ino));
   }
 
   @Override
-  public void unlink(FuseContext ctx, long parent, String name) throws FuseException {
+  public void unlink(FuseContext ctx, long parent, byte[] name) throws FuseException {
     Name n = name(name);
     run(() -> fs.unlink(cred(ctx), parent, n));
   }
 
   @Override
-  public void rmdir(FuseContext ctx, long parent, String name) throws FuseException {
+  public void rmdir(FuseContext ctx, long parent, byte[] name) throws FuseException {
     Name n = name(name);
     run(() -> fs.rmdir(cred(ctx), parent, n));
   }
 
   @Override
-  public void rename(FuseContext ctx, long parent, String name, long newParent, String newName,
+  public void rename(FuseContext ctx, long parent, byte[] name, long newParent, byte[] newName,
       int flags) throws FuseException {
     Name from = name(name);
     Name to = name(newName);
@@ -378,7 +376,7 @@ public final class DaxFsFuse implements FuseFilesystem {
   }
 
   @Override
-  public Created create(FuseContext ctx, long parent, String name, int mode, int flags)
+  public Created create(FuseContext ctx, long parent, byte[] name, int mode, int flags)
       throws FuseException {
     Cred c = cred(ctx);
     Name n = name(name);
@@ -469,7 +467,7 @@ public final class DaxFsFuse implements FuseFilesystem {
     while (true) {
       List<DirEntry> entries = batch(dir, ino, after);
       for (DirEntry d : entries) {
-        if (!out.add(d.name().toString(), d.ino(), d.type() << 12, d.cookie())) {
+        if (!out.add(d.name().bytes(), d.ino(), d.type() << 12, d.cookie())) {
           return;
         }
         after = d.cookie();
@@ -488,7 +486,7 @@ public final class DaxFsFuse implements FuseFilesystem {
     while (true) {
       List<DirEntry> entries = batch(dir, ino, after);
       for (DirEntry d : entries) {
-        String n = d.name().toString();
+        byte[] n = d.name().bytes();
         boolean dot = d.name().isDotOrDotDot();
         Attr a;
         try {

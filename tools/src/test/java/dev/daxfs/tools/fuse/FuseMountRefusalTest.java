@@ -114,7 +114,7 @@ class FuseMountRefusalTest {
       }
 
       @Override
-      public FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException {
+      public FuseEntry lookup(FuseContext ctx, long parent, byte[] name) throws FuseException {
         throw new FuseException(Errno.ENOENT);
       }
 

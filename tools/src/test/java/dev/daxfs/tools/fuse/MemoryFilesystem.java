@@ -295,7 +295,8 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public FuseEntry lookup(FuseContext ctx, long parent, String name) throws FuseException {
+  public FuseEntry lookup(FuseContext ctx, long parent, byte[] rawName) throws FuseException {
+    String name = str(rawName);
     if (name.equals("boom-lookup")) {
       throw new IllegalStateException("injected lookup failure");
     }
@@ -359,22 +360,23 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public String readlink(FuseContext ctx, long ino) throws FuseException {
+  public byte[] readlink(FuseContext ctx, long ino) throws FuseException {
     lock.lock();
     try {
       Node n = node(ino);
       if (!isType(n.mode, S_IFLNK)) {
         throw new FuseException(Errno.EINVAL);
       }
-      return n.target;
+      return bytes(n.target);
     } finally {
       lock.unlock();
     }
   }
 
   @Override
-  public FuseEntry mknod(FuseContext ctx, long parent, String name, int mode, long rdev)
+  public FuseEntry mknod(FuseContext ctx, long parent, byte[] rawName, int mode, long rdev)
       throws FuseException {
+    String name = str(rawName);
     lock.lock();
     try {
       Node n = newNode(ctx, dir(parent), name, mode);
@@ -386,8 +388,9 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public FuseEntry mkdir(FuseContext ctx, long parent, String name, int mode)
+  public FuseEntry mkdir(FuseContext ctx, long parent, byte[] rawName, int mode)
       throws FuseException {
+    String name = str(rawName);
     lock.lock();
     try {
       Node p = dir(parent);
@@ -402,7 +405,8 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public void unlink(FuseContext ctx, long parent, String name) throws FuseException {
+  public void unlink(FuseContext ctx, long parent, byte[] rawName) throws FuseException {
+    String name = str(rawName);
     lock.lock();
     try {
       Node p = dir(parent);
@@ -420,7 +424,8 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public void rmdir(FuseContext ctx, long parent, String name) throws FuseException {
+  public void rmdir(FuseContext ctx, long parent, byte[] rawName) throws FuseException {
+    String name = str(rawName);
     lock.lock();
     try {
       Node p = dir(parent);
@@ -441,8 +446,10 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public FuseEntry symlink(FuseContext ctx, long parent, String name, String target)
+  public FuseEntry symlink(FuseContext ctx, long parent, byte[] rawName, byte[] rawTarget)
       throws FuseException {
+    String name = str(rawName);
+    String target = str(rawTarget);
     lock.lock();
     try {
       Node n = newNode(ctx, dir(parent), name, S_IFLNK | 0777);
@@ -455,8 +462,10 @@ final class MemoryFilesystem implements FuseFilesystem {
 
   @Override
   public void rename(
-      FuseContext ctx, long parent, String name, long newParent, String newName, int flags)
+      FuseContext ctx, long parent, byte[] rawName, long newParent, byte[] rawNewName, int flags)
       throws FuseException {
+    String name = str(rawName);
+    String newName = str(rawNewName);
     if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0
         || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
       throw new FuseException(Errno.EINVAL);
@@ -514,8 +523,9 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public FuseEntry link(FuseContext ctx, long ino, long newParent, String newName)
+  public FuseEntry link(FuseContext ctx, long ino, long newParent, byte[] rawNewName)
       throws FuseException {
+    String newName = str(rawNewName);
     lock.lock();
     try {
       Node n = node(ino);
@@ -651,7 +661,7 @@ final class MemoryFilesystem implements FuseFilesystem {
       throws FuseException {
     lock.lock();
     try {
-      list(ino, offset, (name, n, next) -> out.add(name, n.ino, n.mode, next));
+      list(ino, offset, (name, n, next) -> out.add(bytes(name), n.ino, n.mode, next));
     } finally {
       lock.unlock();
     }
@@ -665,7 +675,7 @@ final class MemoryFilesystem implements FuseFilesystem {
     try {
       list(ino, offset, (name, n, next) -> {
         boolean dots = name.equals(".") || name.equals("..");
-        boolean added = out.add(name, new FuseEntry(n.attr(), 0, 60, 60), next);
+        boolean added = out.add(bytes(name), new FuseEntry(n.attr(), 0, 60, 60), next);
         if (added && !dots) {
           n.lookups++;
         }
@@ -771,8 +781,9 @@ final class MemoryFilesystem implements FuseFilesystem {
   }
 
   @Override
-  public Created create(FuseContext ctx, long parent, String name, int mode, int flags)
+  public Created create(FuseContext ctx, long parent, byte[] rawName, int mode, int flags)
       throws FuseException {
+    String name = str(rawName);
     lock.lock();
     try {
       Node n = newNode(ctx, dir(parent), name, S_IFREG | (mode & 07777));
@@ -874,5 +885,14 @@ final class MemoryFilesystem implements FuseFilesystem {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** A name's bytes as a string, one char per byte, so that any name survives the round trip. */
+  private static String str(byte[] name) {
+    return new String(name, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] bytes(String name) {
+    return name.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 }

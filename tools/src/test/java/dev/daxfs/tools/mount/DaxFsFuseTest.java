@@ -1,5 +1,6 @@
 package dev.daxfs.tools.mount;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,7 +63,7 @@ class DaxFsFuseTest {
   }
 
   private Created create(String name) throws Exception {
-    return fuse.create(ROOT_CALLER, ROOT, name, LinuxFlags.S_IFREG | 0644,
+    return fuse.create(ROOT_CALLER, ROOT, bytes(name), LinuxFlags.S_IFREG | 0644,
         LinuxFlags.O_RDWR | LinuxFlags.O_CREAT);
   }
 
@@ -71,10 +72,10 @@ class DaxFsFuseTest {
     Created c = create("f");
     long ino = c.entry().ino();
     fuse.release(ROOT_CALLER, ino, c.handle().fh(), 0);
-    FuseEntry again = fuse.lookup(ROOT_CALLER, ROOT, "f");
+    FuseEntry again = fuse.lookup(ROOT_CALLER, ROOT, bytes("f"));
     assertEquals(ino, again.ino());
     assertEquals(1, fuse.kernelInodes());
-    fuse.unlink(ROOT_CALLER, ROOT, "f");
+    fuse.unlink(ROOT_CALLER, ROOT, bytes("f"));
     // No name, no open file: only the kernel's two lookups keep it.
     assertEquals(0, fuse.getattr(ROOT_CALLER, ino).nlink());
     fuse.forget(ino, 1);
@@ -86,43 +87,44 @@ class DaxFsFuseTest {
 
   @Test
   void aHeldNumberIsNotReusedAndAFreedOneMayBe() throws Exception {
-    FuseEntry d = fuse.mkdir(ROOT_CALLER, ROOT, "d", 0755);
-    fuse.rmdir(ROOT_CALLER, ROOT, "d");
+    FuseEntry d = fuse.mkdir(ROOT_CALLER, ROOT, bytes("d"), 0755);
+    fuse.rmdir(ROOT_CALLER, ROOT, bytes("d"));
     List<Long> made = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      made.add(fuse.mkdir(ROOT_CALLER, ROOT, "n" + i, 0755).ino());
+      made.add(fuse.mkdir(ROOT_CALLER, ROOT, bytes("n" + i), 0755).ino());
     }
     assertTrue(!made.contains(d.ino()), "held number " + d.ino() + " reused: " + made);
     fuse.forget(d.ino(), 1);
     for (int i = 0; i < 8; i++) {
-      made.add(fuse.mkdir(ROOT_CALLER, ROOT, "m" + i, 0755).ino());
+      made.add(fuse.mkdir(ROOT_CALLER, ROOT, bytes("m" + i), 0755).ino());
     }
     assertTrue(made.contains(d.ino()), "after the forget daxfs may reuse it: " + made);
   }
 
   @Test
   void errnosPassThroughAndMissingNamesAreNegativeEntries() throws Exception {
-    assertTrue(fuse.lookup(ROOT_CALLER, ROOT, "none").isNegative());
+    assertTrue(fuse.lookup(ROOT_CALLER, ROOT, bytes("none")).isNegative());
     create("f");
-    assertEquals(17, errno(() -> fuse.mkdir(ROOT_CALLER, ROOT, "f", 0755)), "EEXIST");
-    assertEquals(17, errno(() -> fuse.create(ROOT_CALLER, ROOT, "f", LinuxFlags.S_IFREG | 0644,
-        LinuxFlags.O_RDWR | LinuxFlags.O_CREAT | LinuxFlags.O_EXCL)), "O_EXCL");
-    assertEquals(36, errno(() -> fuse.lookup(ROOT_CALLER, ROOT, "x".repeat(256))));
-    fuse.mkdir(ROOT_CALLER, ROOT, "d", 0755);
-    fuse.create(ROOT_CALLER, fuse.lookup(ROOT_CALLER, ROOT, "d").ino(), "inner",
+    assertEquals(17, errno(() -> fuse.mkdir(ROOT_CALLER, ROOT, bytes("f"), 0755)), "EEXIST");
+    assertEquals(17, errno(() -> fuse.create(ROOT_CALLER, ROOT, bytes("f"),
+        LinuxFlags.S_IFREG | 0644, LinuxFlags.O_RDWR | LinuxFlags.O_CREAT | LinuxFlags.O_EXCL)),
+        "O_EXCL");
+    assertEquals(36, errno(() -> fuse.lookup(ROOT_CALLER, ROOT, bytes("x".repeat(256)))));
+    fuse.mkdir(ROOT_CALLER, ROOT, bytes("d"), 0755);
+    fuse.create(ROOT_CALLER, fuse.lookup(ROOT_CALLER, ROOT, bytes("d")).ino(), bytes("inner"),
         LinuxFlags.S_IFREG | 0644, LinuxFlags.O_RDWR | LinuxFlags.O_CREAT);
-    assertEquals(39, errno(() -> fuse.rmdir(ROOT_CALLER, ROOT, "d")), "ENOTEMPTY");
+    assertEquals(39, errno(() -> fuse.rmdir(ROOT_CALLER, ROOT, bytes("d"))), "ENOTEMPTY");
     assertEquals(9, errno(() -> fuse.read(ROOT_CALLER, 2, 999, 0, ByteBuffer.allocate(1))),
         "EBADF for a handle that is not open");
   }
 
   @Test
   void creationsCarryTheCallersCredentials() throws Exception {
-    FuseEntry e = fuse.mkdir(USER, ROOT, "mine", 0700);
+    FuseEntry e = fuse.mkdir(USER, ROOT, bytes("mine"), 0700);
     assertEquals(1000, e.attr().uid());
     assertEquals(1000, e.attr().gid());
-    assertEquals(13, errno(() -> fuse.mkdir(FuseContext.of(2000, 2000, 102, 022), e.ino(), "x",
-        0755)), "EACCES in another user's 0700 directory");
+    assertEquals(13, errno(() -> fuse.mkdir(FuseContext.of(2000, 2000, 102, 022), e.ino(),
+        bytes("x"), 0755)), "EACCES in another user's 0700 directory");
     assertEquals(1, errno(() -> fuse.setattr(FuseContext.of(2000, 2000, 102, 022), e.ino(),
         change(OptionalInt.of(0777), OptionalLong.empty(), TimeUpdate.OMIT, TimeUpdate.OMIT))),
         "EPERM: only the owner may chmod");
@@ -169,6 +171,36 @@ class DaxFsFuseTest {
   }
 
   @Test
+  void namesAreBytesNotText() throws Exception {
+    // Not UTF-8: decoded, both would become U+FFFD and collide.
+    byte[] a = {'a', (byte) 0x80};
+    byte[] b = {'a', (byte) 0x81};
+    byte[] longest = new byte[255];
+    java.util.Arrays.fill(longest, (byte) 0xe9);
+    long inoA = fuse.create(ROOT_CALLER, ROOT, a, LinuxFlags.S_IFREG | 0644,
+        LinuxFlags.O_RDWR | LinuxFlags.O_CREAT | LinuxFlags.O_EXCL).entry().ino();
+    long inoB = fuse.create(ROOT_CALLER, ROOT, b, LinuxFlags.S_IFREG | 0644,
+        LinuxFlags.O_RDWR | LinuxFlags.O_CREAT | LinuxFlags.O_EXCL).entry().ino();
+    assertTrue(inoA != inoB, "two names, two files");
+    fuse.mkdir(ROOT_CALLER, ROOT, longest, 0755);
+    assertEquals(inoA, fuse.lookup(ROOT_CALLER, ROOT, a).ino());
+    assertEquals(inoB, fuse.lookup(ROOT_CALLER, ROOT, b).ino());
+    fuse.symlink(ROOT_CALLER, ROOT, bytes("s"), b);
+    long link = fuse.lookup(ROOT_CALLER, ROOT, bytes("s")).ino();
+    assertArrayEquals(b, fuse.readlink(ROOT_CALLER, link), "a target's bytes as they were");
+    var dir = fuse.opendir(ROOT_CALLER, ROOT, 0);
+    List<String> listed = new ArrayList<>();
+    fuse.readdir(ROOT_CALLER, ROOT, dir.fh(), 0, (name, ino, mode, next) ->
+        listed.add(java.util.HexFormat.of().formatHex(name)));
+    fuse.releasedir(ROOT_CALLER, ROOT, dir.fh());
+    assertTrue(listed.containsAll(List.of("6180", "6181", "73",
+        java.util.HexFormat.of().formatHex(longest))), "listed as created: " + listed);
+    fuse.rename(ROOT_CALLER, ROOT, a, ROOT, bytes("plain"), 0);
+    assertTrue(fuse.lookup(ROOT_CALLER, ROOT, a).isNegative());
+    assertEquals(inoB, fuse.lookup(ROOT_CALLER, ROOT, b).ino(), "its neighbour untouched");
+  }
+
+  @Test
   void readdirOffsetsContinueWhereTheLastReplyStopped() throws Exception {
     for (int i = 0; i < 150; i++) {
       create(String.format("f%03d", i));
@@ -182,7 +214,7 @@ class DaxFsFuseTest {
         if (names.size() - before == 7) {
           return false;
         }
-        names.add(name);
+        names.add(new String(name, java.nio.charset.StandardCharsets.UTF_8));
         offset[0] = next;
         return true;
       });
@@ -197,12 +229,16 @@ class DaxFsFuseTest {
 
   @Test
   void killingSetIdBitsOnWriteByAnotherUserIsAllowed() throws Exception {
-    FuseEntry e = fuse.mknod(ROOT_CALLER, ROOT, "suid", LinuxFlags.S_IFREG | 04777, 0);
+    FuseEntry e = fuse.mknod(ROOT_CALLER, ROOT, bytes("suid"), LinuxFlags.S_IFREG | 04777, 0);
     // What the kernel sends before a write by a non-owner: the mode without set-user-ID.
     FuseAttr a = fuse.setattr(USER, e.ino(), change(OptionalInt.of(0777), OptionalLong.empty(),
         TimeUpdate.OMIT, TimeUpdate.OMIT));
     assertEquals(0777, a.mode() & 07777);
     assertEquals(1, errno(() -> fuse.setattr(USER, e.ino(), change(OptionalInt.of(0700),
         OptionalLong.empty(), TimeUpdate.OMIT, TimeUpdate.OMIT))), "any other chmod is EPERM");
+  }
+
+  private static byte[] bytes(String name) {
+    return name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 }
