@@ -503,6 +503,10 @@ public final class FuseMount implements AutoCloseable {
     if (kib == 0 || bdi == null) {
       return;
     }
+    // The kernel sets the window from the INIT reply, which libfuse sends after our init
+    // returned: written before that, the value would be lowered again. A statfs is forwarded
+    // only once the reply was processed, so the window written after it stays.
+    Libc.statfs(LibFuse.cString(mountpoint.toString()), new byte[Libc.STATFS_SIZE]);
     Path attr = Paths.get("/sys/class/bdi", bdi, "read_ahead_kb");
     try {
       Files.writeString(attr, Integer.toString(kib));
