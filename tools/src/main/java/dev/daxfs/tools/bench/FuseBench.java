@@ -363,14 +363,20 @@ public final class FuseBench implements Callable<Integer>, BenchSuite {
     return s;
   }
 
-  /** The mount's options as /proc/self/mountinfo shows them. */
+  /**
+   * The mount's options as /proc/self/mountinfo shows them, and the readahead window of its
+   * backing device (not a mount option, but it decides the size of sequential READ requests).
+   */
   private static String mountOptions(Path mp) throws IOException {
     String want = mp.toRealPath().toString();
     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
       String[] f = line.split(" ");
       int dash = Arrays.asList(f).indexOf("-");
       if (f.length > 5 && f[4].equals(want) && dash > 0 && f.length > dash + 3) {
-        return f[dash + 1] + " " + f[5] + "," + f[dash + 3];
+        Path readahead = Path.of("/sys/class/bdi", f[2], "read_ahead_kb");
+        String ra = Files.isReadable(readahead)
+            ? ", read_ahead_kb=" + Files.readString(readahead).strip() : "";
+        return f[dash + 1] + " " + f[5] + "," + f[dash + 3] + ra;
       }
     }
     return "unknown";

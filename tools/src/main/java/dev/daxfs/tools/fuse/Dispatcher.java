@@ -68,12 +68,24 @@ final class Dispatcher {
     final Memory statvfs = new Memory(Layouts.STATVFS_SIZE);
     /** Read and directory data; grows to the largest request seen. */
     Memory data = new Memory(64 * 1024);
+    /**
+     * A buffer over all of {@link #data}, made once: JNA's Memory.getByteBuffer registers every
+     * buffer it makes in one synchronized map shared by all threads, a cost per read otherwise.
+     */
+    ByteBuffer dataView = data.getByteBuffer(0, data.size());
 
     Memory data(long size) {
       if (data.size() < size) {
         data = new Memory(Math.max(size, data.size() * 2));
+        dataView = data.getByteBuffer(0, data.size());
       }
       return data;
+    }
+
+    /** {@link #data} of at least {@code size} bytes as a buffer of exactly {@code size}. */
+    ByteBuffer dataBuffer(long size) {
+      data(size);
+      return dataView.clear().limit(Math.toIntExact(size));
     }
   }
 
@@ -581,8 +593,9 @@ final class Dispatcher {
 
   private void read(Pointer req, long ino, long size, long off, Pointer fi) {
     serve(req, LowLevelOp.READ, r -> {
-      Memory m = SCRATCH.get().data(Math.max(1, size));
-      ByteBuffer dst = m.getByteBuffer(0, size);
+      Scratch s = SCRATCH.get();
+      ByteBuffer dst = s.dataBuffer(Math.max(1, size)).limit(Math.toIntExact(size));
+      Memory m = s.data;
       int n = fs.read(r, ino, fh(fi), off, dst);
       if (n < 0 || n > size) {
         throw new IllegalStateException("read returned " + n + " for " + size + " bytes");

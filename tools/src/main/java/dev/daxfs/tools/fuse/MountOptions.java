@@ -31,6 +31,12 @@ public final class MountOptions {
   final double attrTimeout;
   /** Largest number of background requests (readahead, async direct I/O); 0: kernel default. */
   final int maxBackground;
+  /**
+   * Largest readahead window of a sequential reader, in KiB; 0: the kernel's (128 KiB). The
+   * kernel caps what a FUSE filesystem may ask for at mount to its default, so a larger window is
+   * set afterwards on the mount's backing device (/sys/class/bdi), which needs root.
+   */
+  final int readaheadKib;
   /** Further libfuse -o options, each one option ("ro", "max_read=131072"). */
   final List<String> extra;
   /** libfuse's debug trace of every request, on stderr. */
@@ -38,7 +44,7 @@ public final class MountOptions {
 
   private MountOptions(String fsname, String subtype, boolean allowOther,
       boolean defaultPermissions, int threads, double attrTimeout, int maxBackground,
-      List<String> extra, boolean debug) {
+      int readaheadKib, List<String> extra, boolean debug) {
     this.fsname = fsname;
     this.subtype = subtype;
     this.allowOther = allowOther;
@@ -46,33 +52,34 @@ public final class MountOptions {
     this.threads = threads;
     this.attrTimeout = attrTimeout;
     this.maxBackground = maxBackground;
+    this.readaheadKib = readaheadKib;
     this.extra = List.copyOf(extra);
     this.debug = debug;
   }
 
   /** fsname and subtype "daxfs", 8 threads, 1 s attribute timeout, no other options. */
   public static MountOptions defaults() {
-    return new MountOptions("daxfs", "daxfs", false, false, 8, 1.0, 0, List.of(), false);
+    return new MountOptions("daxfs", "daxfs", false, false, 8, 1.0, 0, 0, List.of(), false);
   }
 
   public MountOptions withFsname(String fsname) {
     return new MountOptions(checkOption("fsname", fsname), subtype, allowOther,
-        defaultPermissions, threads, attrTimeout, maxBackground, extra, debug);
+        defaultPermissions, threads, attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   public MountOptions withSubtype(String subtype) {
     return new MountOptions(fsname, checkOption("subtype", subtype), allowOther,
-        defaultPermissions, threads, attrTimeout, maxBackground, extra, debug);
+        defaultPermissions, threads, attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   public MountOptions withAllowOther(boolean allowOther) {
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, extra, debug);
+        attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   public MountOptions withDefaultPermissions(boolean defaultPermissions) {
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, extra, debug);
+        attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   /**
@@ -84,7 +91,7 @@ public final class MountOptions {
       throw new IllegalArgumentException("threads must be in [2, 1024], not " + threads);
     }
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, extra, debug);
+        attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   public MountOptions withAttrTimeout(double seconds) {
@@ -92,7 +99,7 @@ public final class MountOptions {
       throw new IllegalArgumentException("attribute timeout must be >= 0 seconds");
     }
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads, seconds,
-        maxBackground, extra, debug);
+        maxBackground, readaheadKib, extra, debug);
   }
 
   public MountOptions withMaxBackground(int maxBackground) {
@@ -100,7 +107,19 @@ public final class MountOptions {
       throw new IllegalArgumentException("max background must be in [0, 65535]");
     }
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, extra, debug);
+        attrTimeout, maxBackground, readaheadKib, extra, debug);
+  }
+
+  /**
+   * Readahead window of sequential readers in KiB (0: the kernel's default). Applied when
+   * mounted as root; other users' mounts keep the kernel's window.
+   */
+  public MountOptions withReadaheadKib(int kib) {
+    if (kib < 0 || kib > 65536) {
+      throw new IllegalArgumentException("readahead must be in [0, 65536] KiB, not " + kib);
+    }
+    return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
+        attrTimeout, maxBackground, kib, extra, debug);
   }
 
   /** Adds libfuse -o options, one per element ("ro", "max_read=131072"). */
@@ -110,12 +129,12 @@ public final class MountOptions {
       all.add(checkOption("option", o));
     }
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, all, debug);
+        attrTimeout, maxBackground, readaheadKib, all, debug);
   }
 
   public MountOptions withDebug(boolean debug) {
     return new MountOptions(fsname, subtype, allowOther, defaultPermissions, threads,
-        attrTimeout, maxBackground, extra, debug);
+        attrTimeout, maxBackground, readaheadKib, extra, debug);
   }
 
   /** The comma-separated -o string handed to libfuse. */
@@ -144,6 +163,7 @@ public final class MountOptions {
 
   @Override
   public String toString() {
-    return optionString() + " threads=" + threads;
+    return optionString() + " threads=" + threads
+        + (readaheadKib > 0 ? " readahead=" + readaheadKib + "KiB" : "");
   }
 }

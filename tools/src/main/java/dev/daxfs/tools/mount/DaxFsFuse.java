@@ -380,8 +380,12 @@ public final class DaxFsFuse implements FuseFilesystem {
       throws FuseException {
     Cred c = cred(ctx);
     Name n = name(name);
-    FileHandle h = interruptible(ctx,
-        () -> fs.createAndOpen(c, parent, n, mode & 07777, flags));
+    // Only truncating an existing file may wait for DMA; a plain create never waits, and skips
+    // wiring up the request's interrupt.
+    boolean mayTruncate = (flags & LinuxFlags.O_TRUNC) != 0 && (flags & LinuxFlags.O_EXCL) == 0;
+    FileHandle h = mayTruncate
+        ? interruptible(ctx, () -> fs.createAndOpen(c, parent, n, mode & 07777, flags))
+        : call(() -> fs.createAndOpen(c, parent, n, mode & 07777, flags));
     try {
       // The open handle keeps the inode alive, so this reference cannot miss.
       FuseEntry e = referenced(call(() -> fs.getattr(h.ino())));

@@ -48,6 +48,12 @@ public final class MountDaemon {
   /** The FUSE subtype of daxfs mounts: /proc/self/mountinfo lists them as fuse.daxfs. */
   static final String FUSE_SUBTYPE = "daxfs";
 
+  /**
+   * Readahead window of sequential readers through the mount, in KiB: four of the largest READ
+   * requests (1 MiB), so that the kernel keeps several in flight while workers serve them.
+   */
+  static final int READAHEAD_KIB = 4096;
+
   /** Seconds an unmount request waits for the filesystem to be put away. */
   static final long UNMOUNT_SECONDS = 60;
 
@@ -230,6 +236,7 @@ public final class MountDaemon {
         .withFsname(req.region().toString().replace(',', '_'))
         .withSubtype(FUSE_SUBTYPE)
         .withAttrTimeout(DaxFsFuse.TIMEOUT_SECONDS)
+        .withReadaheadKib(READAHEAD_KIB)
         .withAllowOther(others)
         .withDefaultPermissions(others)
         .withDebug(s.debug)

@@ -39,6 +39,8 @@ class FuseMountTest {
 
   private static MemoryFilesystem fs;
   private static FuseMount mount;
+  /** The readahead window the mount asks for: not the kernel's default of 128 KiB. */
+  private static final int READAHEAD_KIB = 2048;
   private static Path mnt;
 
   /** This test's own directory inside the mount. */
@@ -52,7 +54,8 @@ class FuseMountTest {
         .withFsname("memfs-test")
         .withSubtype("memfs")
         .withAllowOther(true)
-        .withThreads(4));
+        .withThreads(4)
+        .withReadaheadKib(READAHEAD_KIB));
   }
 
   @AfterAll
@@ -366,6 +369,13 @@ class FuseMountTest {
     } finally {
       p.destroyForcibly();
     }
+  }
+
+  @Test
+  void readaheadWindowIsWidenedAsAskedWhenMountedByRoot() throws Exception {
+    // Only root may write the backing device's window; others keep the kernel's.
+    int expected = Libc.geteuid() == 0 ? READAHEAD_KIB : 128;
+    assertEquals(expected, mount.readaheadKib());
   }
 
   @Test
