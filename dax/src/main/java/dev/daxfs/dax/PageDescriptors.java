@@ -30,11 +30,13 @@ import java.util.function.Consumer;
  * </ul>
  *
  * <p>The refcount, mapcount and pin count share one 64-bit word, so every change is one atomic
- * instruction and every reader sees the three consistently: a pin is a single atomic add.
- * Releases are compare-and-swap loops that check first, so a release the caller does not hold
- * (a stray put on a pinned page, an unpin without a pin, an underflow) is refused with the
- * counts untouched, counted in {@link #misuseEvents()}, told to the {@link MisuseListener} and
- * thrown as {@link PageRefMisuseException}: never absorbed.
+ * instruction and every reader sees the three consistently: a pin and an unpin are each a single
+ * atomic add. Puts and unmaps are compare-and-swap loops that check first; an unpin checks its
+ * add after the fact and adds it back when it was wrong (see {@link #unpin}). Either way a
+ * release the caller does not hold (a stray put on a pinned page, an unpin without a pin, an
+ * underflow) is refused with the counts ending as they were, counted in {@link #misuseEvents()},
+ * told to the {@link MisuseListener} and thrown as {@link PageRefMisuseException}: never
+ * absorbed.
  *
  * <h2>Storage</h2>
  *
@@ -311,7 +313,8 @@ public final class PageDescriptors {
   }
 
   // ---- releasing references -------------------------------------------------------------------
-  // Each release checks before it commits, so a refused one leaves the counts untouched.
+  // A refused release leaves the counts as they were: puts and unmaps check before they commit,
+  // an unpin checks its add after the fact and adds it back.
 
   /**
    * Drops one plain reference (put_page). Refused as misuse when it would take the refcount
@@ -345,6 +348,12 @@ public final class PageDescriptors {
    * Drops one pin: -{@link #GUP_PIN_COUNTING_BIAS} and -1 pin. Refused as misuse on a page with
    * no pin.
    *
+   * <p>One atomic add, checked after the fact like {@link #tryPin}: an add that took the counts
+   * below what the remaining pins and mappings hold is added back before the misuse is reported.
+   * A plain read first refuses the usual misuse (a page with no pin at all) without touching the
+   * counts, so only an unpin racing the page's last legitimate unpin can show the other threads
+   * the short-lived wrong counts; the add-back then wakes the idle waiters if the page is idle.
+   *
    * @throws PageRefMisuseException for an unpin of a page that has no pin
    */
   public void unpin(long pfn) {
@@ -354,20 +363,28 @@ public final class PageDescriptors {
       throw unreferenced(pfn, "unpin");
     }
     int s = slot(pfn);
-    for (;;) {
-      long v = (long) LONGS.getVolatile(c, s);
-      int pins = pins(v);
-      if (pins == 0 || ref(v) - GUP_PIN_COUNTING_BIAS < maps(v) + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
-        throw unpinMisuse(pfn, v);
-      }
-      long n = v - PIN_DELTA;
-      if (LONGS.compareAndSet(c, s, v, n)) {
-        if (!busy(n)) {
-          becameIdle(pfn, c, s);
-        }
-        return;
-      }
+    long v = (long) LONGS.getVolatile(c, s);
+    if (pins(v) == 0) {
+      throw unpinMisuse(pfn, v);
     }
+    long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
+    int pins = pins(old);
+    if (pins == 0 || ref(old) - GUP_PIN_COUNTING_BIAS < maps(old) + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
+      throw undoUnpin(pfn, c, s, old);
+    }
+    if (!busy(old - PIN_DELTA)) {
+      becameIdle(pfn, c, s);
+    }
+  }
+
+  /** Adds back a refused unpin's add and reports it; the counts end as they were. */
+  private PageRefMisuseException undoUnpin(long pfn, long[] c, int s, long old) {
+    long restored = (long) LONGS.getAndAdd(c, s, PIN_DELTA) + PIN_DELTA;
+    if (!busy(restored)) {
+      // A release that ran while the counts were wrong saw the page busy and woke nobody.
+      becameIdle(pfn, c, s);
+    }
+    return unpinMisuse(pfn, old);
   }
 
   /** A CPU mapping drops its reference and mapcount. */
