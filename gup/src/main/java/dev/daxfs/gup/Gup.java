@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Pins and references</h2>
  *
  * {@link #pinUserPages} (FOLL_PIN) pins each page: +1024 to its refcount and +1 to its exact
- * pin count, and returns a {@link PinHandle} that {@link #unpinUserPages} releases exactly once.
+ * pin count, into the caller's {@link PinVector}; {@link #unpinUserPages} releases exactly those
+ * pins, once, and leaves the vector empty for the next pin. As in Linux, where the caller
+ * supplies the {@code pages} array, nothing is allocated per pin.
  * {@link #getUserPages} (FOLL_GET) takes +1 per page, released by {@link #putUserPages}. The two
  * never mix, and a plain put can never release a pin (see {@link PageDescriptors}).
  *
@@ -92,116 +94,139 @@ public final class Gup {
   // ---- pin_user_pages ---------------------------------------------------------------------------
 
   /**
-   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} for
-   * {@code owner}. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM (FOLL_PIN is implied). A
-   * long-term pin names the owner as its holder to the policy.
+   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} into the empty
+   * vector {@code pins}, for the vector's owner. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM
+   * (FOLL_PIN is implied). A long-term pin names the owner as its holder to the policy.
    *
-   * @throws ErrnoException see the class comment; nothing stays pinned when it is thrown
+   * @throws ErrnoException see the class comment; nothing stays pinned and the vector stays
+   *     empty when it is thrown
+   * @throws PageRefMisuseException when {@code pins} still holds pins (they would be lost)
    */
-  public PinHandle pinUserPages(PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags)
-      throws ErrnoException {
-    return pinUserPages(owner, mapping, start, nrPages, gupFlags, owner);
-  }
-
-  /**
-   * {@link #pinUserPages(PinOwner, CpuMapping, long, int, int)} naming {@code leaseHolder} to
-   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
-   * registration, a control-socket session).
-   */
-  public PinHandle pinUserPages(
-      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+  public void pinUserPages(PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags)
       throws ErrnoException {
     // The common case, kept small so that it inlines into the caller: one short-term page through
     // an installed pte. Everything else, including every request this does not accept, goes to
     // pinSlow, which checks the request in full and reports what is wrong with it.
     if (nrPages == 1
         && (gupFlags & ~(FOLL_WRITE | FOLL_PIN)) == 0
-        && owner != null
-        && owner.gup() == this
+        && pins.count <= 0
+        && pins.gup == this
         && mapping != null
         && start >= 0
         && (start & PAGE_MASK) == 0
-        && (start >>> PAGE_SHIFT) < mapping.pageCount()) {
-      boolean write = (gupFlags & FOLL_WRITE) != 0;
-      if (!write || mapping.writable()) {
-        long pageNo = start >>> PAGE_SHIFT;
-        // The counter cell is found before the pin: loads issued after the pin's atomic add wait
-        // for it, these overlap the pte walk instead.
-        PinCounters.Cell cell = owner.counters.cell();
-        long pfn = mapping.grabFast(pageNo, write, PageGrab.PIN);
-        if (pfn != CpuMapping.NOT_FAST) {
-          long generation = PinCounters.acquired(cell, 1);
-          return new PinHandle(
-              owner, mapping, mapping.pages(), pageNo, pfn, null, gupFlags | FOLL_PIN, generation, cell);
-        }
+        && (start >>> PAGE_SHIFT) < mapping.pageCount()
+        && ((gupFlags & FOLL_WRITE) == 0 || mapping.writable())) {
+      long pageNo = start >>> PAGE_SHIFT;
+      long pfn = mapping.grabFast(pageNo, (gupFlags & FOLL_WRITE) != 0, PageGrab.PIN);
+      if (pfn != CpuMapping.NOT_FAST) {
+        PinCounters.acquired(pins.myCell(), 1);
+        pins.filled(mapping, pageNo, pfn, gupFlags | FOLL_PIN);
+        return;
       }
     }
-    return pinSlow(owner, mapping, start, nrPages, gupFlags, leaseHolder);
+    pinSlow(pins, mapping, start, nrPages, gupFlags, pins == null ? null : pins.owner());
+  }
+
+  /**
+   * {@link #pinUserPages(PinVector, CpuMapping, long, int, int)} naming {@code leaseHolder} to
+   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
+   * registration, a control-socket session).
+   */
+  public void pinUserPages(
+      PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+      throws ErrnoException {
+    pinSlow(pins, mapping, start, nrPages, gupFlags, leaseHolder);
   }
 
   /** Any pin request: checked in full, then the fast path while it can and the slow path for the rest. */
-  private PinHandle pinSlow(
-      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+  private void pinSlow(
+      PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
       throws ErrnoException {
-    if (owner == null || owner.gup() != this) {
-      throw foreignOwner(owner);
+    Objects.requireNonNull(pins, "pins");
+    if (pins.gup != this) {
+      throw new IllegalArgumentException("pin vector of " + pins.owner() + " belongs to another gup instance");
+    }
+    if (!pins.isEmpty()) {
+      misuseEvents.increment();
+      throw pins.mapping.pages().reportMisuse(
+          pins.firstPfn == Pte.ZERO_PFN ? -1 : pins.firstPfn, "pin into a vector that still holds " + pins);
     }
     int flags = gupFlags | FOLL_PIN;
     checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
     long[] pfns = grab(mapping, start >>> PAGE_SHIFT, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.PIN);
-    PinCounters.Cell cell = owner.counters.cell();
-    long generation = PinCounters.acquired(cell, nrPages);
-    return new PinHandle(owner, mapping, mapping.pages(), start >>> PAGE_SHIFT, pfns[0],
-        nrPages == 1 ? null : pfns, flags, generation, cell);
+    PinCounters.acquired(pins.myCell(), nrPages);
+    pins.filled(mapping, start >>> PAGE_SHIFT, pfns, flags);
   }
 
   /**
-   * Releases the pins of {@code handle} (unpin_user_pages, or unpin_user_pages_dirty_lock with
+   * Releases the pins {@code pins} holds (unpin_user_pages, or unpin_user_pages_dirty_lock with
    * {@code makeDirty}: the file's entries of the pages are marked dirty first, so the next fsync
-   * writes back what the device wrote).
+   * writes back what the device wrote) and leaves the vector empty for the next pin.
    *
-   * @throws PageRefMisuseException for a second unpin of the same handle (nothing is released
-   *     twice), or when a page's descriptor refuses the unpin
+   * @throws PageRefMisuseException for an unpin of an empty vector (a second unpin of the same
+   *     pin: nothing is released twice), or when a page's descriptor refuses the unpin (the
+   *     vector is empty afterwards all the same)
    */
-  public void unpinUserPages(PinHandle handle, boolean makeDirty) {
-    if (!handle.markReleased()) {
-      throw secondUnpin(handle);
+  public void unpinUserPages(PinVector pins, boolean makeDirty) {
+    if (pins.count == 1 && !makeDirty) {
+      // One page, nothing to dirty: the common short-term case, kept small to inline.
+      long pfn = pins.firstPfn;
+      pins.count = -1;
+      PinCounters.released(pins.myCell(), 1);
+      if (pfn != Pte.ZERO_PFN) {
+        unpinPage(pins.mapping.pages(), pfn);
+      }
+      return;
     }
-    PageDescriptors pages = handle.pages;
-    int n = handle.nrPages();
+    unpinSlow(pins, makeDirty);
+  }
+
+  private void unpinSlow(PinVector pins, boolean makeDirty) {
+    int n = pins.count;
+    if (n <= 0) {
+      throw secondUnpin(pins);
+    }
+    pins.count = -n;
+    PinCounters.released(pins.myCell(), n);
+    CpuMapping mapping = pins.mapping;
+    PageDescriptors pages = mapping.pages();
     PageRefMisuseException refused = null;
     for (int i = 0; i < n; i++) {
-      long pfn = handle.pfn(i);
+      long pfn = i == 0 ? pins.firstPfn : pins.pfns[i];
       if (pfn == Pte.ZERO_PFN) {
         continue;
       }
       if (makeDirty) {
-        handle.mapping().space().markDirty(handle.fileIndex(i), pfn);
+        mapping.space().markDirty(mapping.fileIndex(pins.firstPage + i), pfn);
       }
       try {
-        pages.unpin(pfn);
+        unpinPage(pages, pfn);
       } catch (PageRefMisuseException e) {
-        misuseEvents.increment();
         refused = refused == null ? e : refused;
       }
     }
-    PinCounters.Cell cell = handle.cell.mine() ? handle.cell : handle.owner().counters.cell();
-    PinCounters.released(cell, n);
     if (refused != null) {
       throw refused;
     }
   }
 
-  private PageRefMisuseException secondUnpin(PinHandle handle) {
-    misuseEvents.increment();
-    long pfn = handle.pfn(0);
-    return handle.pages.reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + handle);
+  /** Drops one pin on {@code pfn}, counting a refusal as a gup misuse too. */
+  private void unpinPage(PageDescriptors pages, long pfn) {
+    try {
+      pages.unpin(pfn);
+    } catch (PageRefMisuseException e) {
+      misuseEvents.increment();
+      throw e;
+    }
   }
 
-  private IllegalArgumentException foreignOwner(PinOwner owner) {
-    return owner == null
-        ? new IllegalArgumentException("a pin needs an owner")
-        : new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
+  private PageRefMisuseException secondUnpin(PinVector pins) {
+    misuseEvents.increment();
+    if (pins.mapping == null) {
+      return new PageRefMisuseException(-1, "unpin of " + pins + ", which holds no pins");
+    }
+    long pfn = pins.firstPfn;
+    return pins.mapping.pages().reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + pins);
   }
 
   // ---- get_user_pages ---------------------------------------------------------------------------

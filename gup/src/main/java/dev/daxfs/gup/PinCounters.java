@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Pins acquired and released, striped per thread so that counting costs no atomic instruction
@@ -13,13 +12,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * have been joined, and never run backwards for a single cell.
  *
  * <p>Finding the calling thread's cell is the expensive part (a ThreadLocal lookup), so the last
- * cell used is cached in a plain field and a pin handle carries the cell that counted it: a
- * thread that pins and unpins for one owner, the usual case, never looks its cell up again.
+ * cell used is cached in a plain field and a {@link PinVector} keeps the cell of the thread that
+ * last used it: a thread that pins and unpins through its own vector, the usual case, never
+ * looks its cell up again.
  */
 final class PinCounters {
-
-  /** Cell numbers, unique in the process; the high bits of every pin generation. */
-  private static final AtomicLong CELL_IDS = new AtomicLong();
 
   private static final VarHandle ACQUIRED;
   private static final VarHandle RELEASED;
@@ -39,17 +36,11 @@ final class PinCounters {
     /** The only thread that writes this cell. */
     final Thread thread = Thread.currentThread();
 
-    /** Process-unique cell number. */
-    final long id = CELL_IDS.incrementAndGet();
-
     /** Pages pinned by the thread. */
     long acquired;
 
     /** Pages unpinned by the thread. */
     long released;
-
-    /** Pin calls made by the thread; with {@link #id}, the pin generation. */
-    long calls;
 
     /** Whether the calling thread may write this cell. */
     boolean mine() {
@@ -92,11 +83,9 @@ final class PinCounters {
     return c;
   }
 
-  /** Counts {@code pages} acquired in the caller's cell {@code c}; returns a unique generation. */
-  static long acquired(Cell c, int pages) {
+  /** Counts {@code pages} acquired in the caller's cell {@code c}. */
+  static void acquired(Cell c, int pages) {
     ACQUIRED.setOpaque(c, c.acquired + pages);
-    long call = ++c.calls;
-    return c.id << 40 | (call & ((1L << 40) - 1));
   }
 
   /** Counts {@code pages} released in the caller's cell {@code c}. */
