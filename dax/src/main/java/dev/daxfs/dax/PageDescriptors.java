@@ -292,7 +292,8 @@ public final class PageDescriptors {
     long[] c = chunkForUpdate(pfn);
     int s = slot(pfn);
     long old = (long) LONGS.getAndAdd(c, s, PIN_DELTA);
-    if (ref(old) >= REFCOUNT_LIMIT || pins(old) >= MAX_PINS) {
+    // Either limit reached makes its difference negative: one test for both.
+    if (((REFCOUNT_LIMIT - 1 - ref(old)) | (MAX_PINS - 1 - pins(old))) < 0) {
       LONGS.getAndAdd(c, s, -PIN_DELTA);
       return false;
     }
@@ -368,11 +369,13 @@ public final class PageDescriptors {
       throw unpinMisuse(pfn, v);
     }
     long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
-    int pins = pins(old);
-    if (pins == 0 || ref(old) - GUP_PIN_COUNTING_BIAS < maps(old) + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
+    long n = old - PIN_DELTA;
+    // Negative when the page had no pin, or when the refcount left is below what the remaining
+    // pins and mappings hold: one test for both.
+    if (((pins(old) - 1) | (ref(n) - maps(n) - pins(n) * GUP_PIN_COUNTING_BIAS)) < 0) {
       throw undoUnpin(pfn, c, s, old);
     }
-    if (!busy(old - PIN_DELTA)) {
+    if (!busy(n)) {
       becameIdle(pfn, c, s);
     }
   }
@@ -446,9 +449,16 @@ public final class PageDescriptors {
    * tell the idle listener if it is watched.
    */
   private void becameIdle(long pfn, long[] c, int s) {
-    // Volatile read after the volatile CAS: either this sees F_WAITERS, or the waiter, which set
+    // Volatile read after the volatile update: either this sees F_WAITERS, or the waiter, which set
     // the flag before re-reading the counts, sees refcount 0 (see waitIdle).
     long flags = (long) LONGS.getVolatile(c, s + FLAGS);
+    if ((flags & (F_WAITERS | F_WATCHED)) != 0) {
+      tellIdle(pfn, c, s, flags);
+    }
+  }
+
+  /** Wakes the page's waiters and tells the idle listener, as {@code flags} ask. */
+  private void tellIdle(long pfn, long[] c, int s, long flags) {
     if ((flags & F_WAITERS) != 0) {
       Object head = idleWaiters.head(pfn);
       synchronized (head) {
@@ -684,7 +694,8 @@ public final class PageDescriptors {
   // ---- plumbing --------------------------------------------------------------------------------
 
   private void checkPfn(long pfn) {
-    if (pfn < 0 || pfn >= pageCount) {
+    // One unsigned comparison: a negative frame number is a huge unsigned one.
+    if (Long.compareUnsigned(pfn, pageCount) >= 0) {
       throw outside(pfn);
     }
   }
@@ -701,9 +712,11 @@ public final class PageDescriptors {
   private long[] chunkForUpdate(long pfn) {
     int index = (int) (pfn >>> CHUNK_SHIFT);
     long[] c = (long[]) CHUNKS.getAcquire(chunks, index);
-    if (c != null) {
-      return c;
-    }
+    return c != null ? c : allocateChunk(index);
+  }
+
+  /** The chunk at {@code index}, allocated now unless another thread won the race to publish it. */
+  private long[] allocateChunk(int index) {
     long[] fresh = new long[CHUNK_PAGES * WORDS];
     if (CHUNKS.compareAndSet(chunks, index, null, fresh)) {
       chunksAllocated.increment();
