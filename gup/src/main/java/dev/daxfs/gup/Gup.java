@@ -106,25 +106,25 @@ public final class Gup {
       throws ErrnoException {
     // The common case, kept small so that it inlines into the caller: one short-term page through
     // an installed pte. Everything else, including every request this does not accept, goes to
-    // pinSlow, which checks the request in full and reports what is wrong with it.
+    // take, which checks the request in full and reports what is wrong with it. (An unsigned
+    // shift makes a negative start a page number beyond any mapping; a FOLL_WRITE pin of a
+    // read-only mapping finds no writable pte.)
+    long pageNo = start >>> PAGE_SHIFT;
     if (nrPages == 1
         && (gupFlags & ~(FOLL_WRITE | FOLL_PIN)) == 0
-        && pins.count <= 0
-        && pins.gup == this
-        && mapping != null
-        && start >= 0
         && (start & PAGE_MASK) == 0
-        && (start >>> PAGE_SHIFT) < mapping.pageCount()
-        && ((gupFlags & FOLL_WRITE) == 0 || mapping.writable())) {
-      long pageNo = start >>> PAGE_SHIFT;
+        && Long.compareUnsigned(pageNo, mapping.pageCount()) < 0
+        && pins.gup == this
+        && !pins.holding()) {
       long pfn = mapping.grabFast(pageNo, (gupFlags & FOLL_WRITE) != 0, PageGrab.PIN);
       if (pfn != CpuMapping.NOT_FAST) {
+        pins.pfns[0] = pfn;
         PinCounters.acquired(pins.myCell(), 1);
-        pins.filled(mapping, pageNo, pfn, gupFlags | FOLL_PIN);
+        pins.filled(mapping, pageNo, 1, gupFlags | FOLL_PIN);
         return;
       }
     }
-    pinSlow(pins, mapping, start, nrPages, gupFlags, pins == null ? null : pins.owner());
+    take(pins, mapping, start, nrPages, gupFlags | FOLL_PIN, PIN_FLAGS, pins.owner());
   }
 
   /**
@@ -135,27 +135,8 @@ public final class Gup {
   public void pinUserPages(
       PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
       throws ErrnoException {
-    pinSlow(pins, mapping, start, nrPages, gupFlags, leaseHolder);
-  }
-
-  /** Any pin request: checked in full, then the fast path while it can and the slow path for the rest. */
-  private void pinSlow(
-      PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
-      throws ErrnoException {
     Objects.requireNonNull(pins, "pins");
-    if (pins.gup != this) {
-      throw new IllegalArgumentException("pin vector of " + pins.owner() + " belongs to another gup instance");
-    }
-    if (!pins.isEmpty()) {
-      misuseEvents.increment();
-      throw pins.mapping.pages().reportMisuse(
-          pins.firstPfn == Pte.ZERO_PFN ? -1 : pins.firstPfn, "pin into a vector that still holds " + pins);
-    }
-    int flags = gupFlags | FOLL_PIN;
-    checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
-    long[] pfns = grab(mapping, start >>> PAGE_SHIFT, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.PIN);
-    PinCounters.acquired(pins.myCell(), nrPages);
-    pins.filled(mapping, start >>> PAGE_SHIFT, pfns, flags);
+    take(pins, mapping, start, nrPages, gupFlags | FOLL_PIN, PIN_FLAGS, leaseHolder);
   }
 
   /**
@@ -164,35 +145,22 @@ public final class Gup {
    * writes back what the device wrote) and leaves the vector empty for the next pin.
    *
    * @throws PageRefMisuseException for an unpin of an empty vector (a second unpin of the same
-   *     pin: nothing is released twice), or when a page's descriptor refuses the unpin (the
-   *     vector is empty afterwards all the same)
+   *     pin: nothing is released twice), or when a page's descriptor refuses the unpin (the other
+   *     pages are unpinned and the vector is empty afterwards all the same)
    */
   public void unpinUserPages(PinVector pins, boolean makeDirty) {
-    if (pins.count == 1 && !makeDirty) {
-      // One page, nothing to dirty: the common short-term case, kept small to inline.
-      long pfn = pins.firstPfn;
-      pins.count = -1;
-      PinCounters.released(pins.myCell(), 1);
-      if (pfn != Pte.ZERO_PFN) {
-        unpinPage(pins.mapping.pages(), pfn);
-      }
-      return;
-    }
-    unpinSlow(pins, makeDirty);
-  }
-
-  private void unpinSlow(PinVector pins, boolean makeDirty) {
-    int n = pins.count;
-    if (n <= 0) {
+    if (!pins.holding()) {
       throw secondUnpin(pins);
     }
-    pins.count = -n;
-    PinCounters.released(pins.myCell(), n);
+    int n = pins.pages;
+    long[] frames = pins.pfns;
     CpuMapping mapping = pins.mapping;
+    pins.transitions++;
+    PinCounters.released(pins.myCell(), n);
     PageDescriptors pages = mapping.pages();
     PageRefMisuseException refused = null;
     for (int i = 0; i < n; i++) {
-      long pfn = i == 0 ? pins.firstPfn : pins.pfns[i];
+      long pfn = frames[i];
       if (pfn == Pte.ZERO_PFN) {
         continue;
       }
@@ -225,7 +193,7 @@ public final class Gup {
     if (pins.mapping == null) {
       return new PageRefMisuseException(-1, "unpin of " + pins + ", which holds no pins");
     }
-    long pfn = pins.firstPfn;
+    long pfn = pins.pfns[0];
     return pins.mapping.pages().reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + pins);
   }
 
@@ -239,11 +207,8 @@ public final class Gup {
    */
   public PageRefs getUserPages(CpuMapping mapping, long start, int nrPages, int gupFlags)
       throws ErrnoException {
-    int flags = gupFlags | FOLL_GET;
-    checkRequest(mapping, start, nrPages, flags, GET_FLAGS, null);
-    long first = start >>> PAGE_SHIFT;
-    long[] pfns = grab(mapping, first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
-    return new PageRefs(mapping, first, pfns);
+    long[] pfns = take(null, mapping, start, nrPages, gupFlags | FOLL_GET, GET_FLAGS, null);
+    return new PageRefs(mapping, start >>> PAGE_SHIFT, pfns);
   }
 
   /**
@@ -269,59 +234,47 @@ public final class Gup {
 
   // ---- the walk -------------------------------------------------------------------------------
 
-  /** Checks the arguments and, for FOLL_LONGTERM, asks the policy. */
-  private static void checkRequest(
-      CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
+  /**
+   * Any pin (into {@code pins}) or get (when {@code pins} is null) of {@code nrPages} pages:
+   * checks the request in full and, for FOLL_LONGTERM, asks the policy; then takes the pages
+   * through the fast path while it can and through the slow path for the rest, releasing all it
+   * took if one fails. Returns the page frames.
+   *
+   * <p>This is one method on purpose: at more than 325 bytes of bytecode (HotSpot's
+   * FreqInlineSize) the JIT never inlines it into {@link #pinUserPages}, whose fast path must
+   * stay small enough to be inlined into its own callers, however often this runs.
+   */
+  private long[] take(
+      PinVector pins, CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
       throws ErrnoException {
+    PageGrab kind = pins == null ? PageGrab.GET : PageGrab.PIN;
+    if (pins != null) {
+      if (pins.gup != this) {
+        throw new IllegalArgumentException("pin vector of " + pins.owner() + " belongs to another gup instance");
+      }
+      if (pins.holding()) {
+        misuseEvents.increment();
+        long pfn = pins.pfns[0];
+        throw pins.mapping.pages().reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "pin into a vector that still holds " + pins);
+      }
+    }
     if (mapping == null
         || (flags & ~allowed) != 0
         || nrPages <= 0
         || start < 0
-        || (start & ((1 << PAGE_SHIFT) - 1)) != 0
+        || (start & PAGE_MASK) != 0
         || (start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages
         || ((flags & FOLL_WRITE) != 0 && !mapping.writable())) {
       throw badRequest(mapping, start, nrPages, flags, allowed);
     }
+    long first = start >>> PAGE_SHIFT;
+    boolean write = (flags & FOLL_WRITE) != 0;
     if ((flags & FOLL_LONGTERM) != 0) {
       DaxAddressSpace space = mapping.space();
-      long index = mapping.fileIndex(start >>> PAGE_SHIFT);
-      space.checkLongTermPin(
-          new LongTermPinRequest(space, index, index + nrPages, (flags & FOLL_WRITE) != 0, false, leaseHolder));
+      long index = mapping.fileIndex(first);
+      space.checkLongTermPin(new LongTermPinRequest(space, index, index + nrPages, write, false, leaseHolder));
     }
-  }
-
-  /** The error for a request {@link #checkRequest} refused. */
-  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
-    Objects.requireNonNull(mapping, "mapping");
-    if ((flags & ~allowed) != 0) {
-      return new ErrnoException(
-          Errno.EINVAL,
-          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
-              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
-    }
-    if (nrPages <= 0) {
-      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
-    }
-    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
-      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
-    }
-    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
-      long first = start >>> PAGE_SHIFT;
-      return new ErrnoException(
-          Errno.EFAULT,
-          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
-              + mapping.pageCount() + " pages");
-    }
-    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
-  }
-
-  /**
-   * Takes references on {@code nrPages} pages: the fast path while it can, then the slow path
-   * for the rest; on an error releases what it took.
-   */
-  private static long[] grab(CpuMapping mapping, long first, int nrPages, boolean write, PageGrab kind)
-      throws ErrnoException {
-    long[] pfns = new long[nrPages];
+    long[] pfns = pins == null ? new long[nrPages] : pins.frames(nrPages);
     int done = 0;
     while (done < nrPages) {
       long pfn = mapping.grabFast(first + done, write, kind);
@@ -347,7 +300,36 @@ public final class Gup {
       }
       throw e;
     }
+    if (pins != null) {
+      PinCounters.acquired(pins.myCell(), nrPages);
+      pins.filled(mapping, first, nrPages, flags);
+    }
     return pfns;
+  }
+
+  /** The error for a request {@link #take} refused. */
+  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
+    Objects.requireNonNull(mapping, "mapping");
+    if ((flags & ~allowed) != 0) {
+      return new ErrnoException(
+          Errno.EINVAL,
+          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
+              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
+    }
+    if (nrPages <= 0) {
+      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
+    }
+    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
+      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
+    }
+    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
+      long first = start >>> PAGE_SHIFT;
+      return new ErrnoException(
+          Errno.EFAULT,
+          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
+              + mapping.pageCount() + " pages");
+    }
+    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
   }
 
   // ---- counters -------------------------------------------------------------------------------

@@ -44,13 +44,13 @@ public final class PinVector {
   PinCounters.Cell cell;
 
   /**
-   * Pages held while positive; after the unpin, minus the pages the last pin held (so reports
-   * can still name it); 0 before the first pin. Empty means not positive.
+   * Pins and unpins made through this vector, so odd exactly while it holds a pin. One field
+   * for both the state and the pin's number keeps a pin and an unpin to one write each here.
    */
-  int count;
+  long transitions;
 
-  /** Pins taken into this vector so far; the pin it holds (or held last) is this one. */
-  private long generation;
+  /** Pages of the pin held, or of the last one once empty. */
+  int pages;
 
   /** The mapping the pages were pinned through (of the last pin once empty); null before the first. */
   CpuMapping mapping;
@@ -61,11 +61,11 @@ public final class PinVector {
   /** The FOLL_* flags of the pin (FOLL_PIN included). */
   int flags;
 
-  /** Page frame of the first page; {@link Pte#ZERO_PFN} for the zero page of a read pin. */
-  long firstPfn;
-
-  /** Page frames of a pin of more than one page (its first {@link #count}); grown on demand. */
-  long[] pfns;
+  /**
+   * Page frames of the pin's pages (the first {@link #pages}), {@link Pte#ZERO_PFN} for the zero
+   * page of a read pin; grown when a pin needs more room.
+   */
+  long[] pfns = new long[1];
 
   PinVector(PinOwner owner) {
     this.owner = owner;
@@ -84,30 +84,30 @@ public final class PinVector {
     return c;
   }
 
-  /** Records a one-page pin of page {@code pageNo} of {@code m} at frame {@code pfn}. */
-  void filled(CpuMapping m, long pageNo, long pfn, int pinFlags) {
-    mapping = m;
-    firstPage = pageNo;
-    firstPfn = pfn;
-    flags = pinFlags;
-    generation++;
-    count = 1;
+  /** Whether the vector holds a pin. */
+  boolean holding() {
+    return (transitions & 1) != 0;
   }
 
-  /** Records a pin of {@code frames.length} pages from page {@code pageNo} of {@code m}. */
-  void filled(CpuMapping m, long pageNo, long[] frames, int pinFlags) {
-    if (frames.length > 1) {
-      if (pfns == null || pfns.length < frames.length) {
-        pfns = new long[frames.length];
-      }
-      System.arraycopy(frames, 0, pfns, 0, frames.length);
+  /** Records a pin of {@code n} pages from page {@code pageNo} of {@code m}, frames already in {@link #pfns}. */
+  void filled(CpuMapping m, long pageNo, int n, int pinFlags) {
+    // A vector is usually refilled through the same mapping: skip that reference write then,
+    // and the collector's write barrier that comes with it.
+    if (mapping != m) {
+      mapping = m;
     }
-    mapping = m;
-    firstPage = pageNo;
-    firstPfn = frames[0];
     flags = pinFlags;
-    generation++;
-    count = frames.length;
+    pages = n;
+    firstPage = pageNo;
+    transitions++;
+  }
+
+  /** Room for the frames of an {@code n}-page pin in {@link #pfns}. */
+  long[] frames(int n) {
+    if (pfns.length < n) {
+      pfns = new long[n];
+    }
+    return pfns;
   }
 
   /** Who holds the pins. */
@@ -117,26 +117,23 @@ public final class PinVector {
 
   /** Whether the vector holds no pins (never filled, or unpinned since). */
   public boolean isEmpty() {
-    return count <= 0;
+    return !holding();
   }
 
   /** Number of pinned pages; 0 when empty. */
   public int nrPages() {
-    return Math.max(count, 0);
+    return holding() ? pages : 0;
   }
 
   /** Page frame of pinned page {@code i}, or {@link Pte#ZERO_PFN}. */
   public long pfn(int i) {
     Objects.checkIndex(i, nrPages());
-    return i == 0 ? firstPfn : pfns[i];
+    return pfns[i];
   }
 
   /** The page frames, one per pinned page (a copy; empty when the vector is). */
   public long[] pfns() {
-    if (count <= 1) {
-      return count <= 0 ? new long[0] : new long[] {firstPfn};
-    }
-    return Arrays.copyOf(pfns, count);
+    return Arrays.copyOf(pfns, nrPages());
   }
 
   /** The mapping the pages were pinned through. */
@@ -185,11 +182,11 @@ public final class PinVector {
    * first, 0 before any. With {@link #id} it names one pin call in the process.
    */
   public long generation() {
-    return generation;
+    return (transitions + 1) >>> 1;
   }
 
   private void checkHolding() {
-    if (count <= 0) {
+    if (!holding()) {
       throw new IllegalStateException("pin vector #" + id + " of " + owner + " holds no pins");
     }
   }
@@ -200,9 +197,8 @@ public final class PinVector {
     if (mapping == null) {
       return "pin vector #" + id + " of " + owner + " (never pinned)";
     }
-    int pages = Math.abs(count);
-    return "pin " + generation + " of vector #" + id + ": " + pages + (pages == 1 ? " page" : " pages")
+    return "pin " + generation() + " of vector #" + id + ": " + pages + (pages == 1 ? " page" : " pages")
         + " of inode " + mapping.space().inode() + " from index " + mapping.fileIndex(firstPage)
-        + " held by " + owner + (count < 0 ? " (unpinned)" : "");
+        + " held by " + owner + (holding() ? "" : " (unpinned)");
   }
 }
