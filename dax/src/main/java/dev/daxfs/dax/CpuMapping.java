@@ -213,15 +213,18 @@ public final class CpuMapping {
       return !write && Pte.zeroPage(pte) ? Pte.ZERO_PFN : NOT_FAST;
     }
     long pfn = Pte.pfn(pte);
+    // A media error found after the pte was installed: the slow path reports EIO, as Linux's
+    // memory_failure unmaps a poisoned page so that the next access faults and fails. (Tested
+    // before the reference is taken: its loads overlap the pte's instead of waiting for the
+    // atomic add, which measured faster than sharing the re-check's exit.)
+    if (region.isPoisoned(pfn << PAGE_SHIFT, PAGE_SIZE)) {
+      return NOT_FAST;
+    }
     boolean pin = grab == PageGrab.PIN;
     if (!(pin ? pages.tryPin(pfn) : pages.tryGet(pfn))) {
       return NOT_FAST;
     }
-    // The re-check, and the poison check: a media error found after the pte was installed sends
-    // the page to the slow path, which reports EIO, as Linux's memory_failure unmaps a poisoned
-    // page so that the next access faults and fails. Checking it with the reference held is as
-    // good as before taking it (a concurrent poisoning races either way) and shares the exit.
-    if ((long) LONGS.getVolatile(t, slot) != pte | region.isPoisoned(pfn << PAGE_SHIFT, PAGE_SIZE)) {
+    if ((long) LONGS.getVolatile(t, slot) != pte) {
       if (pin) {
         pages.unpin(pfn);
       } else {

@@ -350,10 +350,11 @@ public final class PageDescriptors {
    * no pin.
    *
    * <p>One atomic add, checked after the fact like {@link #tryPin}: an add that took the counts
-   * below what the remaining pins and mappings hold is added back before the misuse is reported.
-   * A plain read first refuses the usual misuse (a page with no pin at all) without touching the
-   * counts, so only an unpin racing the page's last legitimate unpin can show the other threads
-   * the short-lived wrong counts; the add-back then wakes the idle waiters if the page is idle.
+   * below what the remaining pins and mappings hold is added back before the misuse is reported,
+   * and the add-back wakes the idle waiters if the page is idle by then. Between the two adds
+   * other threads see wrong counts, so a release or pin of the same page that runs just then may
+   * be refused too (and reported). That only happens to a page that is being misused; a read
+   * before the add would spare it, at the cost of that read on every unpin.
    *
    * @throws PageRefMisuseException for an unpin of a page that has no pin
    */
@@ -364,10 +365,6 @@ public final class PageDescriptors {
       throw unreferenced(pfn, "unpin");
     }
     int s = slot(pfn);
-    long v = (long) LONGS.getVolatile(c, s);
-    if (pins(v) == 0) {
-      throw unpinMisuse(pfn, v);
-    }
     long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
     long n = old - PIN_DELTA;
     // Negative when the page had no pin, or when the refcount left is below what the remaining
