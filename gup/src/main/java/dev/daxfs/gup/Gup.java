@@ -55,8 +55,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Counters</h2>
  *
- * pins_acquired and pins_released are counted per owner in per-thread cells (no atomic on the
- * pin path); {@link #stats} sums them.
+ * pins_acquired and pins_released are counted per owner in the pin vectors' own state (nothing
+ * extra on the pin path, see {@link PinCounters}); {@link #stats} sums them.
  */
 public final class Gup {
 
@@ -119,7 +119,6 @@ public final class Gup {
       long pfn = mapping.grabFast(pageNo, (gupFlags & FOLL_WRITE) != 0, PageGrab.PIN);
       if (pfn != CpuMapping.NOT_FAST) {
         pins.pfns[0] = pfn;
-        PinCounters.acquired(pins.myCell(), 1);
         pins.filled(mapping, pageNo, 1, gupFlags | FOLL_PIN);
         return;
       }
@@ -155,8 +154,7 @@ public final class Gup {
     int n = pins.pages;
     long[] frames = pins.pfns;
     CpuMapping mapping = pins.mapping;
-    pins.transitions++;
-    PinCounters.released(pins.myCell(), n);
+    PinCounters.unpinned(pins.counts, n);
     PageDescriptors pages = mapping.pages();
     PageRefMisuseException refused = null;
     for (int i = 0; i < n; i++) {
@@ -301,7 +299,6 @@ public final class Gup {
       throw e;
     }
     if (pins != null) {
-      PinCounters.acquired(pins.myCell(), nrPages);
       pins.filled(mapping, first, nrPages, flags);
     }
     return pfns;

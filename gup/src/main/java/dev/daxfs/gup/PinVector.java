@@ -38,16 +38,10 @@ public final class PinVector {
   private final long id;
 
   /**
-   * The counter cell of the thread that last pinned or unpinned through this vector: a thread
-   * that reuses its vector counts without looking its cell up.
+   * The vector's state and its counts at once: pins and unpins made through it, odd exactly
+   * while it holds a pin (see {@link PinCounters}).
    */
-  PinCounters.Cell cell;
-
-  /**
-   * Pins and unpins made through this vector, so odd exactly while it holds a pin. One field
-   * for both the state and the pin's number keeps a pin and an unpin to one write each here.
-   */
-  long transitions;
+  final PinCounters.Cell counts;
 
   /** Pages of the pin held, or of the last one once empty. */
   int pages;
@@ -71,22 +65,12 @@ public final class PinVector {
     this.owner = owner;
     this.gup = owner.gup();
     this.id = IDS.incrementAndGet();
-    this.cell = owner.counters.cell();
-  }
-
-  /** The counter cell of the calling thread, cached here while the same thread keeps using the vector. */
-  PinCounters.Cell myCell() {
-    PinCounters.Cell c = cell;
-    if (!c.mine()) {
-      c = owner.counters.cell();
-      cell = c;
-    }
-    return c;
+    this.counts = owner.counters.register(this);
   }
 
   /** Whether the vector holds a pin. */
   boolean holding() {
-    return (transitions & 1) != 0;
+    return counts.holding();
   }
 
   /** Records a pin of {@code n} pages from page {@code pageNo} of {@code m}, frames already in {@link #pfns}. */
@@ -99,7 +83,7 @@ public final class PinVector {
     flags = pinFlags;
     pages = n;
     firstPage = pageNo;
-    transitions++;
+    PinCounters.pinned(counts, n);
   }
 
   /** Room for the frames of an {@code n}-page pin in {@link #pfns}. */
@@ -182,7 +166,7 @@ public final class PinVector {
    * first, 0 before any. With {@link #id} it names one pin call in the process.
    */
   public long generation() {
-    return (transitions + 1) >>> 1;
+    return counts.pins();
   }
 
   private void checkHolding() {
