@@ -30,11 +30,13 @@ import java.util.function.Consumer;
  * </ul>
  *
  * <p>The refcount, mapcount and pin count share one 64-bit word, so every change is one atomic
- * instruction and every reader sees the three consistently: a pin is a single atomic add.
- * Releases are compare-and-swap loops that check first, so a release the caller does not hold
- * (a stray put on a pinned page, an unpin without a pin, an underflow) is refused with the
- * counts untouched, counted in {@link #misuseEvents()}, told to the {@link MisuseListener} and
- * thrown as {@link PageRefMisuseException}: never absorbed.
+ * instruction and every reader sees the three consistently: a pin and an unpin are each a single
+ * atomic add. Puts and unmaps are compare-and-swap loops that check first; an unpin checks its
+ * add after the fact and adds it back when it was wrong (see {@link #unpin}). Either way a
+ * release the caller does not hold (a stray put on a pinned page, an unpin without a pin, an
+ * underflow) is refused with the counts ending as they were, counted in {@link #misuseEvents()},
+ * told to the {@link MisuseListener} and thrown as {@link PageRefMisuseException}: never
+ * absorbed.
  *
  * <h2>Storage</h2>
  *
@@ -290,7 +292,8 @@ public final class PageDescriptors {
     long[] c = chunkForUpdate(pfn);
     int s = slot(pfn);
     long old = (long) LONGS.getAndAdd(c, s, PIN_DELTA);
-    if (ref(old) >= REFCOUNT_LIMIT || pins(old) >= MAX_PINS) {
+    // Either limit reached makes its difference negative: one test for both.
+    if (((REFCOUNT_LIMIT - 1 - ref(old)) | (MAX_PINS - 1 - pins(old))) < 0) {
       LONGS.getAndAdd(c, s, -PIN_DELTA);
       return false;
     }
@@ -311,7 +314,8 @@ public final class PageDescriptors {
   }
 
   // ---- releasing references -------------------------------------------------------------------
-  // Each release checks before it commits, so a refused one leaves the counts untouched.
+  // A refused release leaves the counts as they were: puts and unmaps check before they commit,
+  // an unpin checks its add after the fact and adds it back.
 
   /**
    * Drops one plain reference (put_page). Refused as misuse when it would take the refcount
@@ -345,6 +349,13 @@ public final class PageDescriptors {
    * Drops one pin: -{@link #GUP_PIN_COUNTING_BIAS} and -1 pin. Refused as misuse on a page with
    * no pin.
    *
+   * <p>One atomic add, checked after the fact like {@link #tryPin}: an add that took the counts
+   * below what the remaining pins and mappings hold is added back before the misuse is reported,
+   * and the add-back wakes the idle waiters if the page is idle by then. Between the two adds
+   * other threads see wrong counts, so a release or pin of the same page that runs just then may
+   * be refused too (and reported). That only happens to a page that is being misused; a read
+   * before the add would spare it, at the cost of that read on every unpin.
+   *
    * @throws PageRefMisuseException for an unpin of a page that has no pin
    */
   public void unpin(long pfn) {
@@ -354,20 +365,26 @@ public final class PageDescriptors {
       throw unreferenced(pfn, "unpin");
     }
     int s = slot(pfn);
-    for (;;) {
-      long v = (long) LONGS.getVolatile(c, s);
-      int pins = pins(v);
-      if (pins == 0 || ref(v) - GUP_PIN_COUNTING_BIAS < maps(v) + (pins - 1) * GUP_PIN_COUNTING_BIAS) {
-        throw unpinMisuse(pfn, v);
-      }
-      long n = v - PIN_DELTA;
-      if (LONGS.compareAndSet(c, s, v, n)) {
-        if (!busy(n)) {
-          becameIdle(pfn, c, s);
-        }
-        return;
-      }
+    long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
+    long n = old - PIN_DELTA;
+    // Negative when the page had no pin, or when the refcount left is below what the remaining
+    // pins and mappings hold: one test for both.
+    if (((pins(old) - 1) | (ref(n) - maps(n) - pins(n) * GUP_PIN_COUNTING_BIAS)) < 0) {
+      throw undoUnpin(pfn, c, s, old);
     }
+    if (!busy(n)) {
+      becameIdle(pfn, c, s);
+    }
+  }
+
+  /** Adds back a refused unpin's add and reports it; the counts end as they were. */
+  private PageRefMisuseException undoUnpin(long pfn, long[] c, int s, long old) {
+    long restored = (long) LONGS.getAndAdd(c, s, PIN_DELTA) + PIN_DELTA;
+    if (!busy(restored)) {
+      // A release that ran while the counts were wrong saw the page busy and woke nobody.
+      becameIdle(pfn, c, s);
+    }
+    return unpinMisuse(pfn, old);
   }
 
   /** A CPU mapping drops its reference and mapcount. */
@@ -429,9 +446,16 @@ public final class PageDescriptors {
    * tell the idle listener if it is watched.
    */
   private void becameIdle(long pfn, long[] c, int s) {
-    // Volatile read after the volatile CAS: either this sees F_WAITERS, or the waiter, which set
+    // Volatile read after the volatile update: either this sees F_WAITERS, or the waiter, which set
     // the flag before re-reading the counts, sees refcount 0 (see waitIdle).
     long flags = (long) LONGS.getVolatile(c, s + FLAGS);
+    if ((flags & (F_WAITERS | F_WATCHED)) != 0) {
+      tellIdle(pfn, c, s, flags);
+    }
+  }
+
+  /** Wakes the page's waiters and tells the idle listener, as {@code flags} ask. */
+  private void tellIdle(long pfn, long[] c, int s, long flags) {
     if ((flags & F_WAITERS) != 0) {
       Object head = idleWaiters.head(pfn);
       synchronized (head) {
@@ -667,7 +691,8 @@ public final class PageDescriptors {
   // ---- plumbing --------------------------------------------------------------------------------
 
   private void checkPfn(long pfn) {
-    if (pfn < 0 || pfn >= pageCount) {
+    // One unsigned comparison: a negative frame number is a huge unsigned one.
+    if (Long.compareUnsigned(pfn, pageCount) >= 0) {
       throw outside(pfn);
     }
   }
@@ -684,9 +709,11 @@ public final class PageDescriptors {
   private long[] chunkForUpdate(long pfn) {
     int index = (int) (pfn >>> CHUNK_SHIFT);
     long[] c = (long[]) CHUNKS.getAcquire(chunks, index);
-    if (c != null) {
-      return c;
-    }
+    return c != null ? c : allocateChunk(index);
+  }
+
+  /** The chunk at {@code index}, allocated now unless another thread won the race to publish it. */
+  private long[] allocateChunk(int index) {
     long[] fresh = new long[CHUNK_PAGES * WORDS];
     if (CHUNKS.compareAndSet(chunks, index, null, fresh)) {
       chunksAllocated.increment();

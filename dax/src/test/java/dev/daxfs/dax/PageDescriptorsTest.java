@@ -11,8 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +94,52 @@ class PageDescriptorsTest {
     assertEquals(GUP_PIN_COUNTING_BIAS, pages.refcount(10), "the refused put changed nothing");
     assertTrue(pages.maybeDmaPinned(10));
     pages.unpin(10);
+  }
+
+  /** An unpin is one atomic add checked after the fact: a refused one is added back. */
+  @Test
+  void aRefusedUnpinLeavesTheCountsAsTheyWere() {
+    assertTrue(pages.tryMap(14));
+    pages.get(14);
+    PageDescriptor before = pages.describe(14);
+    PageRefMisuseException e = assertThrows(PageRefMisuseException.class, () -> pages.unpin(14));
+    assertEquals(14, e.pfn());
+    assertTrue(e.getMessage().contains("which has no pin"), e.getMessage());
+    assertEquals(before, pages.describe(14));
+    assertEquals(1, pages.misuseEvents());
+    pages.put(14);
+    pages.unmap(14);
+    assertTrue(pages.isIdle(14));
+  }
+
+  /** Two threads unpin the same single pin at once: exactly one releases it, the other is refused. */
+  @Test
+  void racingUnpinsOfOnePinReleaseItOnce() throws Exception {
+    assertTrue(pages.tryMap(15));
+    int rounds = Integer.getInteger("daxfs.test.unpinRaceRounds", 2_000);
+    CyclicBarrier start = new CyclicBarrier(2);
+    AtomicInteger refused = new AtomicInteger();
+    Runnable unpin =
+        () -> {
+          try {
+            start.await();
+            pages.unpin(15);
+          } catch (PageRefMisuseException e) {
+            refused.incrementAndGet();
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+    for (int r = 0; r < rounds; r++) {
+      assertTrue(pages.tryPin(15));
+      Thread other = new Thread(unpin, "unpin-" + r);
+      other.start();
+      unpin.run();
+      other.join();
+      assertEquals(r + 1, refused.get(), "round " + r + ": exactly one unpin was refused");
+      assertEquals(new PageDescriptor(15, 1, 1, 0, false, 0, 0), pages.describe(15), "round " + r);
+    }
+    assertEquals(rounds, pages.misuseEvents());
   }
 
   @Test

@@ -189,7 +189,8 @@ public final class DmaDevice {
           throw e;
         }
       } else {
-        PinHandle pin = gup().pinUserPages(owner, mapping, first * PAGE_SIZE, pages, toMemory ? Gup.FOLL_WRITE : 0);
+        PinVector pin = owner.newPinVector();
+        gup().pinUserPages(pin, mapping, first * PAGE_SIZE, pages, toMemory ? Gup.FOLL_WRITE : 0);
         t = new Transfer(this, mapping, addr, data, direction, seq, pin.pfns(), pin, null, false, false);
       }
       t.start(gate);
@@ -242,7 +243,8 @@ public final class DmaDevice {
       reg = new DmaRegistration(this, mapping, addr, length, write, null, n);
     } else {
       int flags = Gup.FOLL_LONGTERM | (write ? Gup.FOLL_WRITE : 0);
-      PinHandle pin = gup().pinUserPages(owner, mapping, addr, pages, flags, leaseHolder);
+      PinVector pin = owner.newPinVector();
+      gup().pinUserPages(pin, mapping, addr, pages, flags, leaseHolder);
       reg = new DmaRegistration(this, mapping, addr, length, write, pin, null);
     }
     registrations.add(reg);

@@ -29,7 +29,7 @@ public final class DmaRegistration implements AutoCloseable {
   private final boolean write;
 
   /** The long-term pin, or null for an ODP device. */
-  private final PinHandle pin;
+  private final PinVector pin;
 
   /** The ODP notifier, or null for a pinning device. */
   private final InvalidationNotifier notifier;
@@ -41,7 +41,7 @@ public final class DmaRegistration implements AutoCloseable {
   private boolean closed;
 
   DmaRegistration(
-      DmaDevice device, CpuMapping mapping, long start, long length, boolean write, PinHandle pin,
+      DmaDevice device, CpuMapping mapping, long start, long length, boolean write, PinVector pin,
       InvalidationNotifier notifier) {
     this.device = device;
     this.mapping = mapping;
@@ -78,7 +78,7 @@ public final class DmaRegistration implements AutoCloseable {
   }
 
   /** The long-term pin, or null for an ODP device. */
-  public PinHandle pin() {
+  public PinVector pin() {
     return pin;
   }
 

@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Pins and references</h2>
  *
  * {@link #pinUserPages} (FOLL_PIN) pins each page: +1024 to its refcount and +1 to its exact
- * pin count, and returns a {@link PinHandle} that {@link #unpinUserPages} releases exactly once.
+ * pin count, into the caller's {@link PinVector}; {@link #unpinUserPages} releases exactly those
+ * pins, once, and leaves the vector empty for the next pin. As in Linux, where the caller
+ * supplies the {@code pages} array, nothing is allocated per pin.
  * {@link #getUserPages} (FOLL_GET) takes +1 per page, released by {@link #putUserPages}. The two
  * never mix, and a plain put can never release a pin (see {@link PageDescriptors}).
  *
@@ -53,8 +55,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Counters</h2>
  *
- * pins_acquired and pins_released are counted per owner in per-thread cells (no atomic on the
- * pin path); {@link #stats} sums them.
+ * pins_acquired and pins_released are counted per owner in the pin vectors' own state (nothing
+ * extra on the pin path, see {@link PinCounters}); {@link #stats} sums them.
  */
 public final class Gup {
 
@@ -92,116 +94,105 @@ public final class Gup {
   // ---- pin_user_pages ---------------------------------------------------------------------------
 
   /**
-   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} for
-   * {@code owner}. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM (FOLL_PIN is implied). A
-   * long-term pin names the owner as its holder to the policy.
+   * Pins {@code nrPages} pages of {@code mapping} from byte address {@code start} into the empty
+   * vector {@code pins}, for the vector's owner. {@code gupFlags}: FOLL_WRITE, FOLL_LONGTERM
+   * (FOLL_PIN is implied). A long-term pin names the owner as its holder to the policy.
    *
-   * @throws ErrnoException see the class comment; nothing stays pinned when it is thrown
+   * @throws ErrnoException see the class comment; nothing stays pinned and the vector stays
+   *     empty when it is thrown
+   * @throws PageRefMisuseException when {@code pins} still holds pins (they would be lost)
    */
-  public PinHandle pinUserPages(PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags)
-      throws ErrnoException {
-    return pinUserPages(owner, mapping, start, nrPages, gupFlags, owner);
-  }
-
-  /**
-   * {@link #pinUserPages(PinOwner, CpuMapping, long, int, int)} naming {@code leaseHolder} to
-   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
-   * registration, a control-socket session).
-   */
-  public PinHandle pinUserPages(
-      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+  public void pinUserPages(PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags)
       throws ErrnoException {
     // The common case, kept small so that it inlines into the caller: one short-term page through
     // an installed pte. Everything else, including every request this does not accept, goes to
-    // pinSlow, which checks the request in full and reports what is wrong with it.
+    // take, which checks the request in full and reports what is wrong with it. (An unsigned
+    // shift makes a negative start a page number beyond any mapping; a FOLL_WRITE pin of a
+    // read-only mapping finds no writable pte.)
+    long pageNo = start >>> PAGE_SHIFT;
     if (nrPages == 1
         && (gupFlags & ~(FOLL_WRITE | FOLL_PIN)) == 0
-        && owner != null
-        && owner.gup() == this
-        && mapping != null
-        && start >= 0
         && (start & PAGE_MASK) == 0
-        && (start >>> PAGE_SHIFT) < mapping.pageCount()) {
-      boolean write = (gupFlags & FOLL_WRITE) != 0;
-      if (!write || mapping.writable()) {
-        long pageNo = start >>> PAGE_SHIFT;
-        // The counter cell is found before the pin: loads issued after the pin's atomic add wait
-        // for it, these overlap the pte walk instead.
-        PinCounters.Cell cell = owner.counters.cell();
-        long pfn = mapping.grabFast(pageNo, write, PageGrab.PIN);
-        if (pfn != CpuMapping.NOT_FAST) {
-          long generation = PinCounters.acquired(cell, 1);
-          return new PinHandle(
-              owner, mapping, mapping.pages(), pageNo, pfn, null, gupFlags | FOLL_PIN, generation, cell);
-        }
+        && Long.compareUnsigned(pageNo, mapping.pageCount()) < 0
+        && pins.gup == this
+        && !pins.holding()) {
+      long pfn = mapping.grabFast(pageNo, (gupFlags & FOLL_WRITE) != 0, PageGrab.PIN);
+      if (pfn != CpuMapping.NOT_FAST) {
+        pins.pfns[0] = pfn;
+        pins.filled(mapping, pageNo, 1, gupFlags | FOLL_PIN);
+        return;
       }
     }
-    return pinSlow(owner, mapping, start, nrPages, gupFlags, leaseHolder);
-  }
-
-  /** Any pin request: checked in full, then the fast path while it can and the slow path for the rest. */
-  private PinHandle pinSlow(
-      PinOwner owner, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
-      throws ErrnoException {
-    if (owner == null || owner.gup() != this) {
-      throw foreignOwner(owner);
-    }
-    int flags = gupFlags | FOLL_PIN;
-    checkRequest(mapping, start, nrPages, flags, PIN_FLAGS, leaseHolder);
-    long[] pfns = grab(mapping, start >>> PAGE_SHIFT, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.PIN);
-    PinCounters.Cell cell = owner.counters.cell();
-    long generation = PinCounters.acquired(cell, nrPages);
-    return new PinHandle(owner, mapping, mapping.pages(), start >>> PAGE_SHIFT, pfns[0],
-        nrPages == 1 ? null : pfns, flags, generation, cell);
+    take(pins, mapping, start, nrPages, gupFlags | FOLL_PIN, PIN_FLAGS, pins.owner());
   }
 
   /**
-   * Releases the pins of {@code handle} (unpin_user_pages, or unpin_user_pages_dirty_lock with
-   * {@code makeDirty}: the file's entries of the pages are marked dirty first, so the next fsync
-   * writes back what the device wrote).
-   *
-   * @throws PageRefMisuseException for a second unpin of the same handle (nothing is released
-   *     twice), or when a page's descriptor refuses the unpin
+   * {@link #pinUserPages(PinVector, CpuMapping, long, int, int)} naming {@code leaseHolder} to
+   * the long-term pin policy: the party whose layout lease may allow the pin (a DMA
+   * registration, a control-socket session).
    */
-  public void unpinUserPages(PinHandle handle, boolean makeDirty) {
-    if (!handle.markReleased()) {
-      throw secondUnpin(handle);
+  public void pinUserPages(
+      PinVector pins, CpuMapping mapping, long start, int nrPages, int gupFlags, Object leaseHolder)
+      throws ErrnoException {
+    Objects.requireNonNull(pins, "pins");
+    take(pins, mapping, start, nrPages, gupFlags | FOLL_PIN, PIN_FLAGS, leaseHolder);
+  }
+
+  /**
+   * Releases the pins {@code pins} holds (unpin_user_pages, or unpin_user_pages_dirty_lock with
+   * {@code makeDirty}: the file's entries of the pages are marked dirty first, so the next fsync
+   * writes back what the device wrote) and leaves the vector empty for the next pin.
+   *
+   * @throws PageRefMisuseException for an unpin of an empty vector (a second unpin of the same
+   *     pin: nothing is released twice), or when a page's descriptor refuses the unpin (the other
+   *     pages are unpinned and the vector is empty afterwards all the same)
+   */
+  public void unpinUserPages(PinVector pins, boolean makeDirty) {
+    if (!pins.holding()) {
+      throw secondUnpin(pins);
     }
-    PageDescriptors pages = handle.pages;
-    int n = handle.nrPages();
+    int n = pins.pages;
+    long[] frames = pins.pfns;
+    CpuMapping mapping = pins.mapping;
+    PinCounters.unpinned(pins.counts, n);
+    PageDescriptors pages = mapping.pages();
     PageRefMisuseException refused = null;
     for (int i = 0; i < n; i++) {
-      long pfn = handle.pfn(i);
+      long pfn = frames[i];
       if (pfn == Pte.ZERO_PFN) {
         continue;
       }
       if (makeDirty) {
-        handle.mapping().space().markDirty(handle.fileIndex(i), pfn);
+        mapping.space().markDirty(mapping.fileIndex(pins.firstPage + i), pfn);
       }
       try {
-        pages.unpin(pfn);
+        unpinPage(pages, pfn);
       } catch (PageRefMisuseException e) {
-        misuseEvents.increment();
         refused = refused == null ? e : refused;
       }
     }
-    PinCounters.Cell cell = handle.cell.mine() ? handle.cell : handle.owner().counters.cell();
-    PinCounters.released(cell, n);
     if (refused != null) {
       throw refused;
     }
   }
 
-  private PageRefMisuseException secondUnpin(PinHandle handle) {
-    misuseEvents.increment();
-    long pfn = handle.pfn(0);
-    return handle.pages.reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + handle);
+  /** Drops one pin on {@code pfn}, counting a refusal as a gup misuse too. */
+  private void unpinPage(PageDescriptors pages, long pfn) {
+    try {
+      pages.unpin(pfn);
+    } catch (PageRefMisuseException e) {
+      misuseEvents.increment();
+      throw e;
+    }
   }
 
-  private IllegalArgumentException foreignOwner(PinOwner owner) {
-    return owner == null
-        ? new IllegalArgumentException("a pin needs an owner")
-        : new IllegalArgumentException("pin owner " + owner + " belongs to another gup instance");
+  private PageRefMisuseException secondUnpin(PinVector pins) {
+    misuseEvents.increment();
+    if (pins.mapping == null) {
+      return new PageRefMisuseException(-1, "unpin of " + pins + ", which holds no pins");
+    }
+    long pfn = pins.pfns[0];
+    return pins.mapping.pages().reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "second unpin of " + pins);
   }
 
   // ---- get_user_pages ---------------------------------------------------------------------------
@@ -214,11 +205,8 @@ public final class Gup {
    */
   public PageRefs getUserPages(CpuMapping mapping, long start, int nrPages, int gupFlags)
       throws ErrnoException {
-    int flags = gupFlags | FOLL_GET;
-    checkRequest(mapping, start, nrPages, flags, GET_FLAGS, null);
-    long first = start >>> PAGE_SHIFT;
-    long[] pfns = grab(mapping, first, nrPages, (flags & FOLL_WRITE) != 0, PageGrab.GET);
-    return new PageRefs(mapping, first, pfns);
+    long[] pfns = take(null, mapping, start, nrPages, gupFlags | FOLL_GET, GET_FLAGS, null);
+    return new PageRefs(mapping, start >>> PAGE_SHIFT, pfns);
   }
 
   /**
@@ -244,59 +232,47 @@ public final class Gup {
 
   // ---- the walk -------------------------------------------------------------------------------
 
-  /** Checks the arguments and, for FOLL_LONGTERM, asks the policy. */
-  private static void checkRequest(
-      CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
+  /**
+   * Any pin (into {@code pins}) or get (when {@code pins} is null) of {@code nrPages} pages:
+   * checks the request in full and, for FOLL_LONGTERM, asks the policy; then takes the pages
+   * through the fast path while it can and through the slow path for the rest, releasing all it
+   * took if one fails. Returns the page frames.
+   *
+   * <p>This is one method on purpose: at more than 325 bytes of bytecode (HotSpot's
+   * FreqInlineSize) the JIT never inlines it into {@link #pinUserPages}, whose fast path must
+   * stay small enough to be inlined into its own callers, however often this runs.
+   */
+  private long[] take(
+      PinVector pins, CpuMapping mapping, long start, int nrPages, int flags, int allowed, Object leaseHolder)
       throws ErrnoException {
+    PageGrab kind = pins == null ? PageGrab.GET : PageGrab.PIN;
+    if (pins != null) {
+      if (pins.gup != this) {
+        throw new IllegalArgumentException("pin vector of " + pins.owner() + " belongs to another gup instance");
+      }
+      if (pins.holding()) {
+        misuseEvents.increment();
+        long pfn = pins.pfns[0];
+        throw pins.mapping.pages().reportMisuse(pfn == Pte.ZERO_PFN ? -1 : pfn, "pin into a vector that still holds " + pins);
+      }
+    }
     if (mapping == null
         || (flags & ~allowed) != 0
         || nrPages <= 0
         || start < 0
-        || (start & ((1 << PAGE_SHIFT) - 1)) != 0
+        || (start & PAGE_MASK) != 0
         || (start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages
         || ((flags & FOLL_WRITE) != 0 && !mapping.writable())) {
       throw badRequest(mapping, start, nrPages, flags, allowed);
     }
+    long first = start >>> PAGE_SHIFT;
+    boolean write = (flags & FOLL_WRITE) != 0;
     if ((flags & FOLL_LONGTERM) != 0) {
       DaxAddressSpace space = mapping.space();
-      long index = mapping.fileIndex(start >>> PAGE_SHIFT);
-      space.checkLongTermPin(
-          new LongTermPinRequest(space, index, index + nrPages, (flags & FOLL_WRITE) != 0, false, leaseHolder));
+      long index = mapping.fileIndex(first);
+      space.checkLongTermPin(new LongTermPinRequest(space, index, index + nrPages, write, false, leaseHolder));
     }
-  }
-
-  /** The error for a request {@link #checkRequest} refused. */
-  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
-    Objects.requireNonNull(mapping, "mapping");
-    if ((flags & ~allowed) != 0) {
-      return new ErrnoException(
-          Errno.EINVAL,
-          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
-              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
-    }
-    if (nrPages <= 0) {
-      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
-    }
-    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
-      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
-    }
-    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
-      long first = start >>> PAGE_SHIFT;
-      return new ErrnoException(
-          Errno.EFAULT,
-          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
-              + mapping.pageCount() + " pages");
-    }
-    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
-  }
-
-  /**
-   * Takes references on {@code nrPages} pages: the fast path while it can, then the slow path
-   * for the rest; on an error releases what it took.
-   */
-  private static long[] grab(CpuMapping mapping, long first, int nrPages, boolean write, PageGrab kind)
-      throws ErrnoException {
-    long[] pfns = new long[nrPages];
+    long[] pfns = pins == null ? new long[nrPages] : pins.frames(nrPages);
     int done = 0;
     while (done < nrPages) {
       long pfn = mapping.grabFast(first + done, write, kind);
@@ -322,7 +298,35 @@ public final class Gup {
       }
       throw e;
     }
+    if (pins != null) {
+      pins.filled(mapping, first, nrPages, flags);
+    }
     return pfns;
+  }
+
+  /** The error for a request {@link #take} refused. */
+  private static ErrnoException badRequest(CpuMapping mapping, long start, int nrPages, int flags, int allowed) {
+    Objects.requireNonNull(mapping, "mapping");
+    if ((flags & ~allowed) != 0) {
+      return new ErrnoException(
+          Errno.EINVAL,
+          ((allowed & FOLL_PIN) != 0 ? "pin_user_pages" : "get_user_pages")
+              + " takes FOLL_WRITE and FOLL_LONGTERM, not flags 0x" + Integer.toHexString(flags));
+    }
+    if (nrPages <= 0) {
+      return new ErrnoException(Errno.EINVAL, "a pin or get needs at least one page, not " + nrPages);
+    }
+    if (start < 0 || (start & ((1 << PAGE_SHIFT) - 1)) != 0) {
+      return new ErrnoException(Errno.EINVAL, "start address must be page aligned and not negative, not " + start);
+    }
+    if ((start >>> PAGE_SHIFT) > mapping.pageCount() - nrPages) {
+      long first = start >>> PAGE_SHIFT;
+      return new ErrnoException(
+          Errno.EFAULT,
+          "pages [" + first + ", " + (first + nrPages) + ") are outside the mapping of "
+              + mapping.pageCount() + " pages");
+    }
+    return new ErrnoException(Errno.EFAULT, "FOLL_WRITE on a read-only mapping");
   }
 
   // ---- counters -------------------------------------------------------------------------------

@@ -2,134 +2,139 @@ package dev.daxfs.gup;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Iterator;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.ref.Cleaner;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Pins acquired and released, striped per thread so that counting costs no atomic instruction
- * on the pin path: each thread adds to its own cell with a plain read and an opaque write (it is
- * the cell's only writer), and a reader sums the cells. Sums are exact once the counting threads
- * have been joined, and never run backwards for a single cell.
+ * One owner's pins acquired and released, in pages, counted so that the pin path writes nothing
+ * for them: every {@link PinVector} has a cell here, and the vector's own state, its count of
+ * pins and unpins ({@link Cell#transitions}), is the count. A one-page pin adds one to both, so
+ * only a pin of more pages writes anything more (the pages beyond the first).
  *
- * <p>Finding the calling thread's cell is the expensive part (a ThreadLocal lookup), so the last
- * cell used is cached in a plain field and a pin handle carries the cell that counted it: a
- * thread that pins and unpins for one owner, the usual case, never looks its cell up again.
+ * <p>A cell has one writer at a time, the thread using its vector (vectors are confined, see
+ * {@link PinVector}), which writes with plain stores: an opaque store measured a third slower on
+ * the pin path, as the compiler may not move other accesses across it. Readers sum the cells
+ * with opaque loads; a 64-bit JVM does not split the long writes (JLS 17.7), so a sum taken
+ * while vectors are in use may lag but is made of whole values, and sums are exact once the
+ * threads that used the vectors have been joined (or otherwise ordered before the reader).
+ *
+ * <p>When a vector is collected its cell is folded into this owner's totals and dropped, so the
+ * cells of finished transfers do not pile up. The fold reads the cell after the collector found
+ * the vector unreachable: its last user's writes came before the vector was dropped, and the
+ * collector's pause, which every thread reaches, orders them before the fold.
  */
 final class PinCounters {
 
-  /** Cell numbers, unique in the process; the high bits of every pin generation. */
-  private static final AtomicLong CELL_IDS = new AtomicLong();
+  /** Runs the folds of collected vectors' cells (one daemon thread for the process). */
+  private static final Cleaner FOLDER = Cleaner.create();
 
-  private static final VarHandle ACQUIRED;
-  private static final VarHandle RELEASED;
+  // For the readers' opaque loads; the writer stores plainly (see the class comment).
+  private static final VarHandle TRANSITIONS;
+  private static final VarHandle EXTRA_ACQUIRED;
+  private static final VarHandle EXTRA_RELEASED;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
-      ACQUIRED = l.findVarHandle(Cell.class, "acquired", long.class);
-      RELEASED = l.findVarHandle(Cell.class, "released", long.class);
+      TRANSITIONS = l.findVarHandle(Cell.class, "transitions", long.class);
+      EXTRA_ACQUIRED = l.findVarHandle(Cell.class, "extraAcquired", long.class);
+      EXTRA_RELEASED = l.findVarHandle(Cell.class, "extraReleased", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  /** One thread's counts. Written only by {@link #thread}. */
+  /** One vector's counts. Written only by the thread using the vector. */
   static final class Cell {
-    /** The only thread that writes this cell. */
-    final Thread thread = Thread.currentThread();
+    /** Pins and unpins made through the vector: odd exactly while it holds a pin. */
+    long transitions;
 
-    /** Process-unique cell number. */
-    final long id = CELL_IDS.incrementAndGet();
+    /** Pages pinned beyond the first page of each pin. */
+    long extraAcquired;
 
-    /** Pages pinned by the thread. */
-    long acquired;
+    /** Pages unpinned beyond the first page of each unpin. */
+    long extraReleased;
 
-    /** Pages unpinned by the thread. */
-    long released;
+    /** Whether the vector holds a pin. */
+    boolean holding() {
+      return (transitions & 1) != 0;
+    }
 
-    /** Pin calls made by the thread; with {@link #id}, the pin generation. */
-    long calls;
-
-    /** Whether the calling thread may write this cell. */
-    boolean mine() {
-      return thread == Thread.currentThread();
+    /** Pins taken: the pin held (if any) or the last one; 0 before the first. */
+    long pins() {
+      return (transitions + 1) >>> 1;
     }
   }
 
-  /** Cells of live threads (and dead ones not folded yet), for the readers. */
-  private final ConcurrentLinkedQueue<Cell> cells = new ConcurrentLinkedQueue<>();
+  /** Cells of live vectors. */
+  private final Set<Cell> cells = ConcurrentHashMap.newKeySet();
 
-  /** Counts of cells whose threads ended, folded in by the readers. Guarded by this. */
+  /** Pages acquired through vectors that have been collected. Guarded by this. */
   private long foldedAcquired;
 
-  /** See {@link #foldedAcquired}. Guarded by this. */
+  /** Pages released through vectors that have been collected. Guarded by this. */
   private long foldedReleased;
 
-  /** The calling thread's cell. */
-  private final ThreadLocal<Cell> local =
-      ThreadLocal.withInitial(
-          () -> {
-            Cell c = new Cell();
-            cells.add(c);
-            return c;
-          });
-
-  /**
-   * The cell used last, by any thread: a racy cache, read without synchronization. Its final
-   * fields are safely visible, and a thread only ever writes a cell it finds to be its own.
-   */
-  private Cell last;
-
-  /** The calling thread's cell. */
-  Cell cell() {
-    Cell c = last;
-    if (c != null && c.mine()) {
-      return c;
-    }
-    c = local.get();
-    last = c;
+  /** A new cell for {@code vector}, folded into the totals when the vector is collected. */
+  Cell register(Object vector) {
+    Cell c = new Cell();
+    cells.add(c);
+    FOLDER.register(vector, () -> fold(c));
     return c;
   }
 
-  /** Counts {@code pages} acquired in the caller's cell {@code c}; returns a unique generation. */
-  static long acquired(Cell c, int pages) {
-    ACQUIRED.setOpaque(c, c.acquired + pages);
-    long call = ++c.calls;
-    return c.id << 40 | (call & ((1L << 40) - 1));
-  }
-
-  /** Counts {@code pages} released in the caller's cell {@code c}. */
-  static void released(Cell c, int pages) {
-    RELEASED.setOpaque(c, c.released + pages);
-  }
-
-  long acquired() {
-    return sum(ACQUIRED, true);
-  }
-
-  long released() {
-    return sum(RELEASED, false);
-  }
-
-  private synchronized long sum(VarHandle field, boolean acquired) {
-    // A cell of a thread that has ended is final (its last writes happen-before isAlive()
-    // returning false): fold it, so cells and their threads do not pile up.
-    for (Iterator<Cell> it = cells.iterator(); it.hasNext(); ) {
-      Cell c = it.next();
-      if (!c.thread.isAlive()) {
-        foldedAcquired += (long) ACQUIRED.getOpaque(c);
-        foldedReleased += (long) RELEASED.getOpaque(c);
-        it.remove();
-        if (last == c) {
-          last = null;
-        }
-      }
+  private synchronized void fold(Cell c) {
+    if (cells.remove(c)) {
+      foldedAcquired += acquired(c);
+      foldedReleased += released(c);
     }
-    long sum = acquired ? foldedAcquired : foldedReleased;
+  }
+
+  /** Counts a pin of {@code pages} pages in the caller's cell {@code c}. */
+  static void pinned(Cell c, int pages) {
+    if (pages > 1) {
+      c.extraAcquired += pages - 1;
+    }
+    c.transitions++;
+  }
+
+  /** Counts an unpin of {@code pages} pages in the caller's cell {@code c}. */
+  static void unpinned(Cell c, int pages) {
+    if (pages > 1) {
+      c.extraReleased += pages - 1;
+    }
+    c.transitions++;
+  }
+
+  private static long acquired(Cell c) {
+    return (((long) TRANSITIONS.getOpaque(c) + 1) >>> 1) + (long) EXTRA_ACQUIRED.getOpaque(c);
+  }
+
+  private static long released(Cell c) {
+    return ((long) TRANSITIONS.getOpaque(c) >>> 1) + (long) EXTRA_RELEASED.getOpaque(c);
+  }
+
+  /** Pages pinned so far. */
+  synchronized long acquired() {
+    long sum = foldedAcquired;
     for (Cell c : cells) {
-      sum += (long) field.getOpaque(c);
+      sum += acquired(c);
     }
     return sum;
+  }
+
+  /** Pages unpinned so far. */
+  synchronized long released() {
+    long sum = foldedReleased;
+    for (Cell c : cells) {
+      sum += released(c);
+    }
+    return sum;
+  }
+
+  /** Cells of vectors not collected yet. */
+  int liveCells() {
+    return cells.size();
   }
 }

@@ -25,6 +25,14 @@ public final class PinOwner {
     return gup;
   }
 
+  /**
+   * A new, empty pin vector whose pins this owner holds: made once and reused for pin after pin
+   * (see {@link PinVector}).
+   */
+  public PinVector newPinVector() {
+    return new PinVector(this);
+  }
+
   /** The owner's name. */
   public String name() {
     return name;

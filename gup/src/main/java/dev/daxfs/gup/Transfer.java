@@ -65,7 +65,7 @@ final class Transfer {
   private final int startInPage;
 
   /** A short-term pin released when the transfer ends, or null. */
-  private final PinHandle ownPin;
+  private final PinVector ownPin;
 
   /** The ODP notifier the pages are validated against, or null for pinned pages. */
   private final InvalidationNotifier notifier;
@@ -102,7 +102,7 @@ final class Transfer {
       Direction direction,
       long sequence,
       long[] pfns,
-      PinHandle ownPin,
+      PinVector ownPin,
       InvalidationNotifier notifier,
       boolean ownNotifier,
       boolean dirtyAsWritten) {

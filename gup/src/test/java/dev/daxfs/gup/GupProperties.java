@@ -125,7 +125,7 @@ class GupProperties {
       List<Op> program, PinOwner owner, Gup gup, GupFile f, CpuMapping shared, Queue<String> violations)
       throws Exception {
     ArrayDeque<PageRefs> gets = new ArrayDeque<>();
-    ArrayDeque<PinHandle> pins = new ArrayDeque<>();
+    ArrayDeque<PinVector> pins = new ArrayDeque<>();
     ArrayDeque<CpuMapping> maps = new ArrayDeque<>();
     for (int r = 0; r < REPEATS; r++) {
       for (Op op : program) {
@@ -138,11 +138,14 @@ class GupProperties {
               gup.putUserPages(gets.pop());
             }
           }
-          case PIN -> pins.push(checked(gup.pinUserPages(owner, shared, addr, n, 0), f, violations));
-          case PIN_WRITE -> pins.push(checked(gup.pinUserPages(owner, shared, addr, n, Gup.FOLL_WRITE), f, violations));
+          case PIN, PIN_WRITE -> {
+            PinVector v = owner.newPinVector();
+            gup.pinUserPages(v, shared, addr, n, op.kind() == Kind.PIN_WRITE ? Gup.FOLL_WRITE : 0);
+            pins.push(checked(v, f, violations));
+          }
           case UNPIN, UNPIN_DIRTY -> {
             if (!pins.isEmpty()) {
-              PinHandle h = checked(pins.pop(), f, violations);
+              PinVector h = checked(pins.pop(), f, violations);
               gup.unpinUserPages(h, op.kind() == Kind.UNPIN_DIRTY);
             }
           }
@@ -173,7 +176,7 @@ class GupProperties {
   }
 
   /** The holder of a pin checks, race-free, that its pages look pinned. */
-  private static PinHandle checked(PinHandle h, GupFile f, Queue<String> violations) {
+  private static PinVector checked(PinVector h, GupFile f, Queue<String> violations) {
     for (int i = 0; i < h.nrPages(); i++) {
       long pfn = h.pfn(i);
       if (pfn != Pte.ZERO_PFN && (!f.pages.maybeDmaPinned(pfn) || f.pages.pinCount(pfn) == 0)) {

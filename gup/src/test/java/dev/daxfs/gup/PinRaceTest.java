@@ -44,7 +44,8 @@ class PinRaceTest {
               }
             });
     got.await();
-    PinHandle pin = gup.pinUserPages(gup.owner("pinner"), m, 4096, 1, Gup.FOLL_WRITE);
+    PinVector pin = gup.owner("pinner").newPinVector();
+    gup.pinUserPages(pin, m, 4096, 1, Gup.FOLL_WRITE);
     pinned.countDown();
     randomProcess.get(1, TimeUnit.MINUTES);
 
@@ -65,7 +66,8 @@ class PinRaceTest {
     long pfn = f.blocks.blockOf(2);
     List<String> reports = new ArrayList<>();
     f.pages.setMisuseListener((p, d) -> reports.add(p + " " + d));
-    PinHandle pin = gup.pinUserPages(gup.owner("pinner"), m, 2 * 4096, 1, 0);
+    PinVector pin = gup.owner("pinner").newPinVector();
+    gup.pinUserPages(pin, m, 2 * 4096, 1, 0);
 
     PageRefMisuseException e = assertThrows(PageRefMisuseException.class, () -> f.pages.put(pfn));
     assertEquals(pfn, e.pfn());

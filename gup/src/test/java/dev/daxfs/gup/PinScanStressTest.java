@@ -128,8 +128,9 @@ class PinScanStressTest {
           new Thread(
               () -> {
                 try {
+                  PinVector h = owner.newPinVector();
                   while (!stop.get()) {
-                    PinHandle h = gup.pinUserPages(owner, m, 0, PAGES, 0);
+                    gup.pinUserPages(h, m, 0, PAGES, 0);
                     pinsHeld.incrementAndGet();
                     if (cleanScan.get()) {
                       afterScan.incrementAndGet();

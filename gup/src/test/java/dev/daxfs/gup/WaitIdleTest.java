@@ -19,8 +19,10 @@ class WaitIdleTest {
   void theLastUnpinWakesTheWaiter() throws Exception {
     CpuMapping m = f.populated(4);
     long pfn = f.blocks.blockOf(0);
-    PinHandle a = gup.pinUserPages(gup.owner("a"), m, 0, 1, 0);
-    PinHandle b = gup.pinUserPages(gup.owner("b"), m, 0, 1, 0);
+    PinVector a = gup.owner("a").newPinVector();
+    PinVector b = gup.owner("b").newPinVector();
+    gup.pinUserPages(a, m, 0, 1, 0);
+    gup.pinUserPages(b, m, 0, 1, 0);
     m.close(); // only the pins hold the page now
     AtomicReference<Object> result = new AtomicReference<>();
     Thread waiter =
@@ -49,7 +51,8 @@ class WaitIdleTest {
   void theWaitTimesOutWhileAPinIsHeld() throws Exception {
     CpuMapping m = f.populated(4);
     long pfn = f.blocks.blockOf(1);
-    PinHandle h = gup.pinUserPages(gup.owner("a"), m, 4096, 1, 0);
+    PinVector h = gup.owner("a").newPinVector();
+    gup.pinUserPages(h, m, 4096, 1, 0);
     m.close();
     assertFalse(f.pages.waitIdle(pfn, Duration.ofMillis(30)));
     gup.unpinUserPages(h, false);

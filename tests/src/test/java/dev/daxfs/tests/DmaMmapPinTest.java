@@ -14,7 +14,7 @@ import dev.daxfs.dax.PageDescriptors;
 import dev.daxfs.fs.FileHandle;
 import dev.daxfs.fs.SetAttr;
 import dev.daxfs.gup.Gup;
-import dev.daxfs.gup.PinHandle;
+import dev.daxfs.gup.PinVector;
 import dev.daxfs.gup.PinOwner;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,8 @@ class DmaMmapPinTest {
     CpuMapping m = fx.map(a);
     FileHandle b = fx.victim("/b");
     PinOwner driver = fx.gup.owner("driver");
-    PinHandle pin = fx.gup.pinUserPages(driver, m, 2 * P, 1, Gup.FOLL_WRITE);
+    PinVector pin = driver.newPinVector();
+    fx.gup.pinUserPages(pin, m, 2 * P, 1, Gup.FOLL_WRITE);
     long pfn = pin.pfn(0);
     m.close(); // munmap: the pin stays
     PageDescriptors pages = fx.fs.pageDescriptors();

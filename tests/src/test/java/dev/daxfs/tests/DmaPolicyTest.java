@@ -170,7 +170,7 @@ class DmaPolicyTest {
       CpuMapping m = fx.map(a);
       assertErrno(Errno.EOPNOTSUPP, () -> fx.nic.register(m, 0, 4 * P, true),
           "a registration without a lease");
-      assertErrno(Errno.EOPNOTSUPP, () -> fx.gup.pinUserPages(fx.gup.owner("rdma"), m, 0, 2,
+      assertErrno(Errno.EOPNOTSUPP, () -> fx.gup.pinUserPages(fx.gup.owner("rdma").newPinVector(), m, 0, 2,
           Gup.FOLL_LONGTERM | Gup.FOLL_WRITE), "FOLL_LONGTERM without a lease");
       try (LayoutLease other = fx.fs.acquireLease(ROOT, a, 0, 8 * P, "someone-else")) {
         assertErrno(Errno.EOPNOTSUPP, () -> fx.nic.register(m, 0, 4 * P, true),

@@ -16,7 +16,7 @@ import dev.daxfs.gup.DeviceSpec;
 import dev.daxfs.gup.DmaDevice;
 import dev.daxfs.gup.DmaEmulator;
 import dev.daxfs.gup.Gup;
-import dev.daxfs.gup.PinHandle;
+import dev.daxfs.gup.PinVector;
 import dev.daxfs.pmem.CrashImage;
 import dev.daxfs.pmem.CrashImageOptions;
 import dev.daxfs.pmem.CrashPoint;
@@ -80,7 +80,8 @@ class StableDataCrashTest {
     Gup gup = new Gup();
     try (DmaEmulator emulator = new DmaEmulator(gup)) {
       CpuMapping m = fs.mmap(ROOT, h, 0, 4 * P, RW, 0);
-      PinHandle pin = gup.pinUserPages(gup.owner("nvme0-queue"), m, P, 2, Gup.FOLL_WRITE);
+      PinVector pin = gup.owner("nvme0-queue").newPinVector();
+      gup.pinUserPages(pin, m, P, 2, Gup.FOLL_WRITE);
       DmaDevice nvme = emulator.createDevice(DeviceSpec.named("nvme0"));
       nvme.write(m, P, dma).get(30, TimeUnit.SECONDS);
       gup.unpinUserPages(pin, true);
@@ -135,7 +136,8 @@ class StableDataCrashTest {
     Gup gup = new Gup();
     try (DmaEmulator emulator = new DmaEmulator(gup)) {
       CpuMapping m = fs.mmap(ROOT, h, 0, 4 * P, RW, 0);
-      PinHandle pin = gup.pinUserPages(gup.owner("nvme0-queue"), m, P, 2, Gup.FOLL_WRITE);
+      PinVector pin = gup.owner("nvme0-queue").newPinVector();
+      gup.pinUserPages(pin, m, P, 2, Gup.FOLL_WRITE);
       emulator.createDevice(DeviceSpec.named("nvme0")).write(m, P, dma)
           .get(30, TimeUnit.SECONDS);
       gup.unpinUserPages(pin, true);

@@ -10,7 +10,7 @@ import dev.daxfs.gup.DmaCompletion;
 import dev.daxfs.gup.DmaDevice;
 import dev.daxfs.gup.DmaRegistration;
 import dev.daxfs.gup.Gup;
-import dev.daxfs.gup.PinHandle;
+import dev.daxfs.gup.PinVector;
 import dev.daxfs.pmem.PmemRegion;
 import dev.daxfs.tools.control.ControlException;
 import java.lang.System.Logger.Level;
@@ -263,8 +263,8 @@ final class DmaStream {
       // The device reads at the end of its hold; the hold keeps the pages pinned, under the
       // device's own pin owner, so the layout break waits for it as it does for a write.
       Gup gup = streams.gup();
-      PinHandle held = gup.pinUserPages(gup.owner(device.name()), mapping, 0,
-          (int) mapping.pageCount(), 0);
+      PinVector held = gup.owner(device.name()).newPinVector();
+      gup.pinUserPages(held, mapping, 0, (int) mapping.pageCount(), 0);
       t = gate.thenCompose(v -> readNow())
           .whenComplete((v, e) -> gup.unpinUserPages(held, false));
     }
