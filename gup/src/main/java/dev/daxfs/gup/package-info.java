@@ -4,8 +4,9 @@
  *
  * <ul>
  *   <li>{@link dev.daxfs.gup.Gup}: {@code pinUserPages}/{@code unpinUserPages} (FOLL_PIN, with
- *       FOLL_WRITE and FOLL_LONGTERM), {@code getUserPages}/{@code putUserPages} (FOLL_GET), the
- *       lock-free fast path with revalidation, and pins_acquired / pins_released.
+ *       FOLL_WRITE and FOLL_LONGTERM) into a caller's reusable {@link dev.daxfs.gup.PinVector},
+ *       {@code getUserPages}/{@code putUserPages} (FOLL_GET), the lock-free fast path with
+ *       revalidation, and pins_acquired / pins_released.
  *   <li>{@link dev.daxfs.gup.DmaEmulator} and {@link dev.daxfs.gup.DmaDevice}: named devices
  *       (ODP or pinning, bandwidth, hold, write timing), asynchronous short-term transfers,
  *       long-term {@link dev.daxfs.gup.DmaRegistration}s, tagged writes
