@@ -8,8 +8,8 @@ import java.util.Map;
  *
  * @param pinsAcquired pages pinned, all owners ({@code pins_acquired})
  * @param pinsReleased pages unpinned, all owners ({@code pins_released})
- * @param misuseEvents unpins of an empty pin vector, pins into a full one, second puts of a reference set, and descriptor
- *     misuses found while unpinning
+ * @param misuseEvents unpins of an empty pin vector, pins into a full one, second puts of a
+ *     reference set, and descriptor misuses found while unpinning
  * @param outstandingByOwner pages held pinned, by owner name
  */
 public record GupStats(
