@@ -214,7 +214,7 @@ final class FileIo {
       case NOATIME -> false;
       case STRICTATIME -> true;
       case RELATIME -> in.atime <= in.mtime || in.atime <= in.ctime
-          || System.currentTimeMillis() * 1_000_000L - in.atime >= DAY_NS;
+          || CoarseClock.millis() * 1_000_000L - in.atime >= DAY_NS;
     };
   }
 
