@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * stress-ng's filesystem stressors (Debian's package, a standard third-party exerciser) on a
- * daxfs mount, each with its own verification on ({@code --verify}): random sequences of
+ * daxfs mount, one at a time and then several together, each with its own verification on
+ * ({@code --verify}): random sequences of
  * creates, renames, links, reads and writes checked against what was written, holes punched
  * and filled, extended attributes, locks, mmap through the mount, deep and wide directories,
  * names made of every byte a name may hold. A stressor must run (not skip itself for want of
@@ -68,16 +69,18 @@ class MountStressNgTest {
   @Order(1)
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {
-      // data: writes, reads and verification, holes, copies, syncs, mmap through the mount
-      "hdd", "seek", "readahead", "io", "iomix", "fallocate", "fpunch", "copy-file",
-      "sync-file", "mmap",
+      // data: writes, reads and verification, holes, copies, syncs, mmap through the mount,
+      // asynchronous I/O, sendfile, file size limits
+      "hdd", "seek", "readahead", "revio", "io", "iomix", "fallocate", "fpunch", "copy-file",
+      "sync-file", "mmap", "aio", "aiol", "sendfile", "fsize",
       // names and the tree
       "dir", "dirdeep", "dirmany", "dentry", "getdent", "filename", "link", "symlink", "rename",
-      "open",
-      // attributes, ownership, times, xattrs
-      "chmod", "chown", "utime", "fstat", "xattr", "inode-flags", "file-ioctl",
-      // locks
-      "flock", "fcntl", "lockf"})
+      "open", "mknod", "chdir", "handle",
+      // attributes, ownership, times, xattrs, permissions
+      "chmod", "chown", "utime", "touch", "fstat", "access", "xattr", "chattr", "inode-flags",
+      "file-ioctl",
+      // locks, leases and change notification
+      "flock", "fcntl", "lockf", "locka", "lockofd", "lease", "inotify", "dnotify"})
   void stressorRunsAndPasses(String stressor) throws Exception {
     Path dir = Files.createDirectory(mount.mountpoint.resolve(stressor));
     List<String> cmd = new ArrayList<>(List.of("stress-ng", "--" + stressor, "1",
@@ -93,6 +96,25 @@ class MountStressNgTest {
   }
 
   @Order(2)
+  @Test
+  void stressorsRunningTogetherPass() throws Exception {
+    Path dir = Files.createDirectory(mount.mountpoint.resolve("together"));
+    List<String> cmd = new ArrayList<>(List.of("stress-ng", "--timeout", 3 * SECONDS + "s",
+        "--verify", "--temp-path", dir.toString()));
+    for (String s : List.of("hdd", "iomix", "fallocate", "fpunch", "dir", "dentry", "rename",
+        "link", "xattr")) {
+      cmd.addAll(List.of("--" + s, "2"));
+      String sizeOption = SIZE_OPTIONS.get(s);
+      if (sizeOption != null) {
+        cmd.add(sizeOption);
+      }
+    }
+    Run.Result r = Run.run(cmd, Map.of(), tmp, 3 * SECONDS + 180);
+    assertEquals(0, r.exit(), "stress-ng's stressors together failed on daxfs: " + r.all());
+    assertTrue(r.all().contains("successful run completed"), r.all());
+  }
+
+  @Order(3)
   @Test
   void afterwardsTheMountUnmountsCleanlyAndFsckFindsNothing() throws Exception {
     Run.Result u = mount.umount();
