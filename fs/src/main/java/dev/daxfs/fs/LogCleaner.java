@@ -170,13 +170,21 @@ final class LogCleaner {
       if (in.evicted || in.damage != null) {
         return;
       }
-      long[] mapping = mappingEntries(in);
-      Result r = fast(in, mapping);
-      in.logPagesAtLastClean = in.log.pageCount();
-      counted(r);
-      long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-      if (in.log.pageCount() < MIN_PAGES || liveBytes(in, mapping) * 2 >= capacity) {
-        return; // nothing left for a rewrite to gain
+      try {
+        long[] mapping = mappingEntries(in);
+        Result r = fast(in, mapping);
+        in.logPagesAtLastClean = in.log.pageCount();
+        counted(r);
+        long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
+        if (in.log.pageCount() < MIN_PAGES || liveBytes(in, mapping) * 2 >= capacity) {
+          return; // nothing left for a rewrite to gain
+        }
+      } catch (RuntimeException e) {
+        // The operation that committed is durable and applied; cleaning is an optimisation, and
+        // a failure here (a media error in the log, no space for the journal) must not turn it
+        // into an error. The log stays as it was; the worker may try again later.
+        in.logPagesAtLastClean = in.log.pageCount();
+        return;
       }
     }
     if (queued.add(in)) {

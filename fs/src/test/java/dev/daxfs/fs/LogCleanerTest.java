@@ -180,4 +180,30 @@ class LogCleanerTest {
     assertEquals(before, state(DaxFs.mount(copy, MountOptions.defaults())),
         "after freeing " + r.pagesFreedFast() + " pages the log no longer replays");
   }
+
+  @Test
+  void aForegroundCleaningThatFailsLeavesTheCommittedOperationSuccessful() {
+    HeapRegion region = FsTesting.formatted(16);
+    DaxFs fs = FsTesting.mount(region);
+    long dir = fs.mkdir(ROOT, "/d", 0755).ino();
+    Inode d = fs.volume().cache.get(dir);
+    int i = 0;
+    while (d.log.pageCount() < LogCleaner.MIN_PAGES - 1) {
+      fs.release(fs.createAndOpen(ROOT, dir, Name.of("f" + i), 0644,
+          FileHandle.O_CREAT | FileHandle.O_EXCL | FileHandle.O_WRONLY));
+      fs.unlink(ROOT, dir, Name.of("f" + i));
+      i++;
+    }
+    // A media error where the next clean must record the head's old next pointer.
+    region.poison(Layout.offset(d.log.pageBlocks()[0]) + LogPage.NEXT, 8);
+    long cleanings = fs.stats().logCleanings.sum();
+    for (int n = 0; n < 2000; n++, i++) {
+      fs.release(fs.createAndOpen(ROOT, dir, Name.of("f" + i), 0644,
+          FileHandle.O_CREAT | FileHandle.O_EXCL | FileHandle.O_WRONLY));
+      fs.unlink(ROOT, dir, Name.of("f" + i));
+    }
+    assertTrue(d.log.pageCount() >= LogCleaner.MIN_PAGES, "the directory's log was due");
+    assertEquals(cleanings, fs.stats().logCleanings.sum(), "no cleaning could succeed");
+    assertEquals(2, fs.readdir(ROOT, dir, 0, 10).size(), "every create and unlink took effect");
+  }
 }
