@@ -50,29 +50,44 @@ class ReadAtomicityTest {
     }
     AtomicBoolean stop = new AtomicBoolean();
     AtomicReference<String> torn = new AtomicReference<>();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
     AtomicLong reads = new AtomicLong();
+    AtomicLong writes = new AtomicLong();
     Thread writer = new Thread(() -> {
-      byte v = 1;
-      while (!stop.get()) {
-        fs.write(ROOT, h, 0, ByteBuffer.wrap(filled(v)));
-        v = (byte) (v == 100 ? 1 : v + 1);
+      try {
+        byte v = 1;
+        while (!stop.get()) {
+          fs.write(ROOT, h, 0, ByteBuffer.wrap(filled(v)));
+          writes.incrementAndGet();
+          v = (byte) (v == 100 ? 1 : v + 1);
+        }
+      } catch (Throwable t) {
+        failed.compareAndSet(null, t);
       }
     }, "writer");
     Thread[] readers = new Thread[2];
     for (int r = 0; r < readers.length; r++) {
       readers[r] = new Thread(() -> {
-        ByteBuffer b = ByteBuffer.allocate(PAGES * P);
-        while (!stop.get() && torn.get() == null) {
-          b.clear();
-          assertEquals(PAGES * P, fs.read(h, 0, b));
-          byte[] got = b.array();
-          for (int i = 1; i < got.length; i++) {
-            if (got[i] != got[0]) {
-              torn.compareAndSet(null, "byte " + i + " is " + got[i] + " but byte 0 is " + got[0]);
-              break;
+        try {
+          ByteBuffer b = ByteBuffer.allocate(PAGES * P);
+          while (!stop.get() && torn.get() == null) {
+            b.clear();
+            int n = fs.read(h, 0, b);
+            if (n != PAGES * P) {
+              throw new AssertionError("a whole-file read returned " + n + " bytes");
             }
+            byte[] got = b.array();
+            for (int i = 1; i < got.length; i++) {
+              if (got[i] != got[0]) {
+                torn.compareAndSet(null, "byte " + i + " is " + got[i] + " but byte 0 is "
+                    + got[0]);
+                break;
+              }
+            }
+            reads.incrementAndGet();
           }
-          reads.incrementAndGet();
+        } catch (Throwable t) {
+          failed.compareAndSet(null, t);
         }
       }, "reader-" + r);
     }
@@ -87,8 +102,12 @@ class ReadAtomicityTest {
     if (mapping != null) {
       mapping.close();
     }
+    if (failed.get() != null) {
+      throw new AssertionError("a racing thread failed", failed.get());
+    }
     assertEquals(null, torn.get(), "a read returned parts of two writes");
-    assertTrue(reads.get() > 0, "the readers ran");
+    assertTrue(reads.get() >= 100 && writes.get() >= 100,
+        "both sides ran: " + reads.get() + " reads, " + writes.get() + " writes");
     assertTrue(fs.stats().lockedReads.sum() < reads.get(), "some reads ran without locks");
   }
 
