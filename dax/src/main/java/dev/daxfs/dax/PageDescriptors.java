@@ -332,6 +332,10 @@ public final class PageDescriptors {
     int s = slot(pfn);
     for (;;) {
       long v = (long) LONGS.getVolatile(c, s);
+      if (inFlux(v)) {
+        Thread.onSpinWait();
+        continue;
+      }
       if (ref(v) - 1 < maps(v) + pins(v) * GUP_PIN_COUNTING_BIAS) {
         throw putMisuse(pfn, v);
       }
@@ -352,9 +356,10 @@ public final class PageDescriptors {
    * <p>One atomic add, checked after the fact like {@link #tryPin}: an add that took the counts
    * below what the remaining pins and mappings hold is added back before the misuse is reported,
    * and the add-back wakes the idle waiters if the page is idle by then. Between the two adds
-   * other threads see wrong counts, so a release or pin of the same page that runs just then may
-   * be refused too (and reported). That only happens to a page that is being misused; a read
-   * before the add would spare it, at the cost of that read on every unpin.
+   * other threads see a field beyond its limit; the releases (put, unmap, unpin) recognise such
+   * a word and wait for the add-back instead of refusing a legitimate release. A pin or get that
+   * meets it is refused as if the page were at its limit; that needs a misuse of the same page
+   * at the same moment.
    *
    * @throws PageRefMisuseException for an unpin of a page that has no pin
    */
@@ -365,26 +370,41 @@ public final class PageDescriptors {
       throw unreferenced(pfn, "unpin");
     }
     int s = slot(pfn);
-    long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
-    long n = old - PIN_DELTA;
-    // Negative when the page had no pin, or when the refcount left is below what the remaining
-    // pins and mappings hold: one test for both.
-    if (((pins(old) - 1) | (ref(n) - maps(n) - pins(n) * GUP_PIN_COUNTING_BIAS)) < 0) {
-      throw undoUnpin(pfn, c, s, old);
-    }
-    if (!busy(n)) {
-      becameIdle(pfn, c, s);
+    for (;;) {
+      long old = (long) LONGS.getAndAdd(c, s, -PIN_DELTA);
+      long n = old - PIN_DELTA;
+      // Negative when the page had no pin, or when the refcount left is below what the
+      // remaining pins and mappings hold: one test for both.
+      if (((pins(old) - 1) | (ref(n) - maps(n) - pins(n) * GUP_PIN_COUNTING_BIAS)) >= 0) {
+        if (!busy(n)) {
+          becameIdle(pfn, c, s);
+        }
+        return;
+      }
+      addBack(pfn, c, s);
+      if (!inFlux(old)) {
+        throw unpinMisuse(pfn, old);
+      }
+      // Another caller's refused add had not been taken back yet: try again once it has.
+      Thread.onSpinWait();
     }
   }
 
-  /** Adds back a refused unpin's add and reports it; the counts end as they were. */
-  private PageRefMisuseException undoUnpin(long pfn, long[] c, int s, long old) {
+  /**
+   * Whether {@code counts} is a word that some caller's refused add has made wrong for a moment:
+   * a field beyond its limit, which no accepted reference ever leaves behind.
+   */
+  private static boolean inFlux(long counts) {
+    return pins(counts) > MAX_PINS || maps(counts) > MAX_MAPCOUNT || ref(counts) < 0;
+  }
+
+  /** Adds back a refused unpin's add; the counts end as they were. */
+  private void addBack(long pfn, long[] c, int s) {
     long restored = (long) LONGS.getAndAdd(c, s, PIN_DELTA) + PIN_DELTA;
     if (!busy(restored)) {
       // A release that ran while the counts were wrong saw the page busy and woke nobody.
       becameIdle(pfn, c, s);
     }
-    return unpinMisuse(pfn, old);
   }
 
   /** A CPU mapping drops its reference and mapcount. */
@@ -397,6 +417,10 @@ public final class PageDescriptors {
     int s = slot(pfn);
     for (;;) {
       long v = (long) LONGS.getVolatile(c, s);
+      if (inFlux(v)) {
+        Thread.onSpinWait();
+        continue;
+      }
       if (maps(v) == 0 || ref(v) - 1 < maps(v) - 1 + pins(v) * GUP_PIN_COUNTING_BIAS) {
         throw unmapMisuse(pfn, v);
       }

@@ -143,6 +143,37 @@ class PageDescriptorsTest {
   }
 
   @Test
+  void aLegitimateReleaseIsNeverRefusedWhileAMisusedUnpinIsTakenBack() throws Exception {
+    assertTrue(pages.tryMap(16));
+    int rounds = Integer.getInteger("daxfs.test.unpinRaceRounds", 2_000) * 200;
+    CyclicBarrier start = new CyclicBarrier(2);
+    AtomicInteger misused = new AtomicInteger();
+    Thread misuser = new Thread(() -> {
+      try {
+        start.await();
+        for (int i = 0; i < rounds; i++) {
+          try {
+            pages.unpin(16); // the page holds no pin: refused every time
+          } catch (PageRefMisuseException e) {
+            misused.incrementAndGet();
+          }
+        }
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, "misuser");
+    misuser.start();
+    start.await();
+    for (int i = 0; i < rounds; i++) {
+      pages.get(16);
+      pages.put(16); // a refused put here throws and fails the test
+    }
+    misuser.join();
+    assertEquals(rounds, misused.get(), "every misused unpin was refused");
+    assertEquals(new PageDescriptor(16, 1, 1, 0, false, 0, 0), pages.describe(16));
+  }
+
+  @Test
   void underflowAndUnmatchedReleasesAreMisuse() {
     assertThrows(PageRefMisuseException.class, () -> pages.put(11));
     assertThrows(PageRefMisuseException.class, () -> pages.unpin(11));
