@@ -155,6 +155,8 @@ public final class Gup {
     long[] frames = pins.pfns;
     CpuMapping mapping = pins.mapping;
     PinCounters.unpinned(pins.counts, n);
+    // Until the count is written (see PinVector.filled).
+    java.lang.ref.Reference.reachabilityFence(pins);
     PageDescriptors pages = mapping.pages();
     PageRefMisuseException refused = null;
     for (int i = 0; i < n; i++) {

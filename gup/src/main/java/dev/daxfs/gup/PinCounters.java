@@ -21,8 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>When a vector is collected its cell is folded into this owner's totals and dropped, so the
  * cells of finished transfers do not pile up. The fold reads the cell after the collector found
- * the vector unreachable: its last user's writes came before the vector was dropped, and the
- * collector's pause, which every thread reaches, orders them before the fold.
+ * the vector unreachable. The Java memory model promises no ordering between the last user's
+ * plain writes and that read; on HotSpot the collector's safepoint, which every thread reaches
+ * with a full fence, provides it. The folded counts are statistics (`daxfs stat`, the DMA
+ * lab's wait for zero outstanding pins), never a condition the filesystem's safety rests on:
+ * the page descriptors' exact pin counts are.
  */
 final class PinCounters {
 

@@ -84,6 +84,9 @@ public final class PinVector {
     pages = n;
     firstPage = pageNo;
     PinCounters.pinned(counts, n);
+    // Until the count is written: a collected vector's cell is folded, and a write after the
+    // fold would be lost.
+    java.lang.ref.Reference.reachabilityFence(this);
   }
 
   /** Room for the frames of an {@code n}-page pin in {@link #pfns}. */
