@@ -1,8 +1,9 @@
 package dev.daxfs.fs;
 
 /**
- * Wall-clock time in milliseconds, at most a tick behind, for decisions that are coarse by
- * nature (relatime's "atime older than a day"), like the jiffies behind Linux's coarse clocks.
+ * Wall-clock time in milliseconds, about a tick behind (more if the machine is so loaded that
+ * the ticker oversleeps), for decisions that are coarse by nature (relatime's "atime older than
+ * a day"), like the jiffies behind Linux's coarse clocks.
  * Reading it is one volatile load, where asking the system for the time costs each read() about
  * 20 ns on this path; one daemon thread per process refreshes it.
  */
@@ -22,7 +23,7 @@ final class CoarseClock {
 
   private CoarseClock() {}
 
-  /** Milliseconds since the epoch, at most {@link #TICK_MILLIS} old. */
+  /** Milliseconds since the epoch, about {@link #TICK_MILLIS} old at most; never ahead. */
   static long millis() {
     return millis;
   }

@@ -82,6 +82,9 @@ final class FileIo {
     if (off < 0) {
       throw new ErrnoException(Errno.EINVAL, "negative read offset " + off);
     }
+    if (!dst.hasRemaining()) {
+      return 0; // a zero-length read touches nothing, atime included
+    }
     int done = readOptimistic(in, off, dst);
     if (done < 0) {
       vol.stats.lockedReads.increment();
@@ -97,10 +100,11 @@ final class FileIo {
 
   /**
    * The read without taking a lock (see {@link SeqRwLock}): returns the bytes read, or -1
-   * with {@code dst} as it was when a writer held or took the I/O or the metadata lock
-   * meanwhile, or when anything unusual came up (a media error, data checksums to verify): the
-   * locked path then does the read again and reports what needs reporting. What was copied
-   * from a block that a racing writer freed and another reused is discarded with the rest.
+   * with {@code dst}'s position and limit as they were when a writer held or took the I/O or
+   * the metadata lock meanwhile, or when anything unusual came up (a media error, data
+   * checksums to verify): the locked path then does the read again and reports what needs
+   * reporting. The bytes already copied are not: they may come from a block that a racing
+   * writer freed and another file reused, so they are zeroed before the locked path reads.
    */
   private int readOptimistic(Inode in, long off, ByteBuffer dst) {
     long ioStamp = in.io.readBegin();
@@ -142,7 +146,16 @@ final class FileIo {
       // A torn view of the inode, or a real error: the locked path tells them apart.
     }
     dst.limit(limit);
+    int copied = dst.position() - position;
     dst.position(position);
+    if (copied > 0) {
+      // The locked read may end short (end of file, a media error): what it does not overwrite
+      // must not be another file's data.
+      for (int left = copied; left > 0; left -= PAGE) {
+        dst.put(ZEROS, 0, Math.min(left, PAGE));
+      }
+      dst.position(position);
+    }
     return -1;
   }
 
