@@ -67,6 +67,14 @@ class AtimeTest {
   }
 
   @Test
+  void aZeroLengthReadLeavesItAlone() {
+    mount(MountOptions.Atime.STRICTATIME, 0);
+    long before = atime();
+    assertEquals(0, fs.read(h, 0, ByteBuffer.allocate(0)));
+    assertEquals(before, atime());
+  }
+
+  @Test
   void noatimeAndONoatimeLeaveItAlone() {
     mount(MountOptions.Atime.NOATIME, 0);
     long before = atime();
