@@ -127,14 +127,7 @@ final class FileIo {
           long page = pageOf(pos);
           int a = (int) (pos - pageStart(page));
           int n = (int) Math.min(PAGE - a, end - pos);
-          long e = blocks.get(page);
-          if (e == 0 || BlockMap.isUnwritten(e)) {
-            dst.put(ZEROS, 0, n);
-          } else {
-            dst.limit(dst.position() + n);
-            region.load(Layout.offset(BlockMap.block(e)) + a, dst);
-            dst.limit(limit);
-          }
+          copyPage(blocks.get(page), a, n, dst);
           pos += n;
           done += n;
         }
@@ -159,6 +152,24 @@ final class FileIo {
     return -1;
   }
 
+  /**
+   * Copies {@code n} bytes from offset {@code a} of the page that block map entry {@code e}
+   * maps into {@code dst}: zeros for a hole or an unwritten extent.
+   */
+  private void copyPage(long e, int a, int n, ByteBuffer dst) {
+    if (e == 0 || BlockMap.isUnwritten(e)) {
+      dst.put(ZEROS, 0, n);
+      return;
+    }
+    int limit = dst.limit();
+    dst.limit(dst.position() + n);
+    try {
+      region.load(Layout.offset(BlockMap.block(e)) + a, dst);
+    } finally {
+      dst.limit(limit);
+    }
+  }
+
   /** The read under the I/O and metadata locks, shared. */
   private int readLocked(Inode in, long off, ByteBuffer dst) {
     int done = 0;
@@ -178,24 +189,14 @@ final class FileIo {
         int n = (int) Math.min(PAGE - a, end - pos);
         long e = in.blocks.get(page);
         try {
-          if (e == 0 || BlockMap.isUnwritten(e)) {
-            dst.put(ZEROS, 0, n);
-          } else {
-            long blockOff = Layout.offset(BlockMap.block(e));
-            if (in.blocks.checksums() && !BlockMap.isStale(e)
-                && region.crc32c(blockOff, PAGE) != in.blocks.crc(page)) {
-              vol.stats.checksumErrors.increment();
-              throw new ErrnoException(Errno.EIO, "data checksum mismatch in page " + page
-                  + " of inode " + in.ino + " (block " + BlockMap.block(e) + ")");
-            }
-            int limit = dst.limit();
-            dst.limit(dst.position() + n);
-            try {
-              region.load(blockOff + a, dst);
-            } finally {
-              dst.limit(limit);
-            }
+          if (e != 0 && !BlockMap.isUnwritten(e) && in.blocks.checksums()
+              && !BlockMap.isStale(e)
+              && region.crc32c(Layout.offset(BlockMap.block(e)), PAGE) != in.blocks.crc(page)) {
+            vol.stats.checksumErrors.increment();
+            throw new ErrnoException(Errno.EIO, "data checksum mismatch in page " + page
+                + " of inode " + in.ino + " (block " + BlockMap.block(e) + ")");
           }
+          copyPage(e, a, n, dst);
         } catch (MediaErrorException me) {
           vol.stats.mediaErrors.increment();
           if (done == 0) {

@@ -172,19 +172,17 @@ final class LogCleaner {
       }
       try {
         long[] mapping = mappingEntries(in);
-        Result r = fast(in, mapping);
-        in.logPagesAtLastClean = in.log.pageCount();
-        counted(r);
-        long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-        if (in.log.pageCount() < MIN_PAGES || liveBytes(in, mapping) * 2 >= capacity) {
-          return; // nothing left for a rewrite to gain
+        counted(fast(in, mapping));
+        if (!worthRewriting(in, mapping)) {
+          return;
         }
       } catch (RuntimeException e) {
         // The operation that committed is durable and applied; cleaning is an optimisation, and
         // a failure here (a media error in the log, no space for the journal) must not turn it
         // into an error. The log stays as it was; the worker may try again later.
-        in.logPagesAtLastClean = in.log.pageCount();
         return;
+      } finally {
+        in.logPagesAtLastClean = in.log.pageCount();
       }
     }
     if (queued.add(in)) {
@@ -253,9 +251,7 @@ final class LogCleaner {
       // Fast cleaning keeps every page an entry of the mapping lies on, so one count serves both.
       long[] mapping = mappingEntries(in);
       Result r = fast(in, mapping);
-      long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
-      if (thorough
-          || (in.log.pageCount() >= MIN_PAGES && liveBytes(in, mapping) * 2 < capacity)) {
+      if (thorough || worthRewriting(in, mapping)) {
         r = r.plus(rewrite(in));
       }
       in.logPagesAtLastClean = in.log.pageCount();
@@ -264,6 +260,12 @@ final class LogCleaner {
     } finally {
       in.lock.writeLock().unlock();
     }
+  }
+
+  /** Whether live entries fill less than half of a log of several pages (after a fast clean). */
+  private boolean worthRewriting(Inode in, long[] mapping) {
+    long capacity = (long) in.log.pageCount() * LogPage.CAPACITY;
+    return in.log.pageCount() >= MIN_PAGES && liveBytes(in, mapping) * 2 < capacity;
   }
 
   private void counted(Result r) {

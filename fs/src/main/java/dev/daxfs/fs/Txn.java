@@ -109,15 +109,10 @@ final class Txn implements Inode.Freed {
 
   /** Sets an 8-byte word (a slot's valid or orphan word) as part of the commit. */
   void word(long offset, long value) {
+    // The journal transaction keeps the last value of a word set twice.
     if (wordOffsets == null) {
       wordOffsets = new long[2];
       wordValues = new long[2];
-    }
-    for (int i = 0; i < wordCount; i++) {
-      if (wordOffsets[i] == offset) {
-        wordValues[i] = value;
-        return;
-      }
     }
     if (wordCount == wordOffsets.length) {
       wordOffsets = Arrays.copyOf(wordOffsets, wordCount * 2);
